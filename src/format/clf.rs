@@ -1,0 +1,275 @@
+//! Hand-written parsers for the NCSA family: `common`, `combined` and `vcombined`.
+//!
+//! ```text
+//! common:    %h %l %u %t "%r" %>s %b
+//! combined:  %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"
+//! vcombined: %v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"
+//! ```
+//!
+//! Each parser walks the line once with memchr and returns slices of it. The ident and user fields
+//! are checked for shape and skipped, never copied.
+
+use super::line::{MalformedReason as Bad, RawLine};
+use memchr::memchr;
+
+/// A cursor over one line.
+struct Cursor<'a> {
+    line: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// Takes bytes up to the next space and steps over it.
+    #[inline]
+    fn token(&mut self, bad: Bad) -> Result<&'a [u8], Bad> {
+        let rest = &self.line[self.pos..];
+        let end = memchr(b' ', rest).ok_or(bad)?;
+        if end == 0 {
+            return Err(bad);
+        }
+        self.pos += end + 1;
+        Ok(&rest[..end])
+    }
+
+    #[inline]
+    fn expect(&mut self, byte: u8, bad: Bad) -> Result<(), Bad> {
+        if self.line.get(self.pos) == Some(&byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(bad)
+        }
+    }
+
+    /// Takes `[...]`, returning what is inside.
+    #[inline]
+    fn bracketed(&mut self, bad: Bad) -> Result<&'a [u8], Bad> {
+        self.expect(b'[', bad)?;
+        let rest = &self.line[self.pos..];
+        let end = memchr(b']', rest).ok_or(bad)?;
+        self.pos += end + 1;
+        Ok(&rest[..end])
+    }
+
+    /// Takes a `"..."` field as Apache writes it (inner quotes escaped as `\"`).
+    #[inline]
+    fn quoted(&mut self, bad: Bad) -> Result<&'a [u8], Bad> {
+        self.expect(b'"', bad)?;
+        let start = self.pos;
+        let mut from = start;
+        loop {
+            let rel = memchr(b'"', &self.line[from..]).ok_or(bad)?;
+            let at = from + rel;
+            if is_escaped(&self.line[start..at]) {
+                from = at + 1;
+                continue;
+            }
+            self.pos = at + 1;
+            return Ok(&self.line[start..at]);
+        }
+    }
+
+    #[inline]
+    fn space(&mut self, bad: Bad) -> Result<(), Bad> {
+        self.expect(b' ', bad)
+    }
+
+    #[inline]
+    fn at_end(&self) -> bool {
+        self.pos >= self.line.len()
+    }
+}
+
+/// True when the quote following `before` is escaped by an odd number of backslashes.
+#[inline]
+fn is_escaped(before: &[u8]) -> bool {
+    before.iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+}
+
+#[inline]
+fn parse_status(token: &[u8]) -> Result<u16, Bad> {
+    if token.len() != 3 || !token.iter().all(u8::is_ascii_digit) || token[0] == b'0' {
+        return Err(Bad::BadStatus);
+    }
+    Ok(token
+        .iter()
+        .fold(0u16, |n, &b| n * 10 + u16::from(b - b'0')))
+}
+
+#[inline]
+fn parse_bytes(token: &[u8]) -> Result<u64, Bad> {
+    if token == b"-" {
+        return Ok(0);
+    }
+    if token.is_empty() || token.len() > 19 || !token.iter().all(u8::is_ascii_digit) {
+        return Err(Bad::BadBytes);
+    }
+    Ok(token
+        .iter()
+        .fold(0u64, |n, &b| n * 10 + u64::from(b - b'0')))
+}
+
+/// Parses `%h %l %u %t "%r" %>s %b` and leaves the cursor after the bytes field.
+#[inline]
+fn common_prefix<'a>(cur: &mut Cursor<'a>) -> Result<RawLine<'a>, Bad> {
+    let client = cur.token(Bad::BadClient)?;
+    cur.token(Bad::BadIdentOrUser)?;
+    cur.token(Bad::BadIdentOrUser)?;
+    let time = cur.bracketed(Bad::BadTimestamp)?;
+    cur.space(Bad::BadRequestField)?;
+    let request = cur.quoted(Bad::BadRequestField)?;
+    cur.space(Bad::BadStatus)?;
+    let status = parse_status(cur.token(Bad::BadStatus)?)?;
+    let rest = &cur.line[cur.pos..];
+    let end = memchr(b' ', rest).unwrap_or(rest.len());
+    let bytes = parse_bytes(&rest[..end])?;
+    cur.pos += end;
+    Ok(RawLine {
+        client,
+        time,
+        request,
+        status,
+        bytes,
+        referrer: b"",
+        user_agent: b"",
+    })
+}
+
+/// Parses a `common` line.
+pub fn parse_common(line: &[u8]) -> Result<RawLine<'_>, Bad> {
+    let mut cur = Cursor { line, pos: 0 };
+    let raw = common_prefix(&mut cur)?;
+    if !cur.at_end() {
+        return Err(Bad::TrailingData);
+    }
+    Ok(raw)
+}
+
+#[inline]
+fn combined_from<'a>(cur: &mut Cursor<'a>) -> Result<RawLine<'a>, Bad> {
+    let mut raw = common_prefix(cur)?;
+    cur.space(Bad::BadReferrerField)?;
+    raw.referrer = cur.quoted(Bad::BadReferrerField)?;
+    cur.space(Bad::BadUserAgentField)?;
+    raw.user_agent = cur.quoted(Bad::BadUserAgentField)?;
+    // Extra fields after the agent (nginx setups often append some) are allowed and ignored.
+    if !cur.at_end() && cur.line[cur.pos] != b' ' {
+        return Err(Bad::TrailingData);
+    }
+    Ok(raw)
+}
+
+/// Parses a `combined` line; fields after the user agent are ignored.
+pub fn parse_combined(line: &[u8]) -> Result<RawLine<'_>, Bad> {
+    combined_from(&mut Cursor { line, pos: 0 })
+}
+
+/// Parses a `vcombined` line: a `vhost:port` field, then `combined`. The virtual host is dropped.
+pub fn parse_vcombined(line: &[u8]) -> Result<RawLine<'_>, Bad> {
+    let mut cur = Cursor { line, pos: 0 };
+    let vhost = cur.token(Bad::BadVhost)?;
+    let colon = memchr::memrchr(b':', vhost).ok_or(Bad::BadVhost)?;
+    if colon == 0 || !vhost[colon + 1..].iter().all(u8::is_ascii_digit) || colon + 1 == vhost.len()
+    {
+        return Err(Bad::BadVhost);
+    }
+    combined_from(&mut cur)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMBINED: &[u8] = br#"195.154.46.135 - - [25/Oct/2015:04:11:25 +0100] "GET /linux/doing-pxe-without-dhcp-control HTTP/1.1" 200 24323 "http://howto.basjes.nl/" "Mozilla/5.0 (Windows NT 5.1; rv:35.0) Gecko/20100101 Firefox/35.0""#;
+
+    #[test]
+    fn combined_line_from_the_hackers_log() {
+        let raw = parse_combined(COMBINED).unwrap();
+        assert_eq!(raw.client, b"195.154.46.135");
+        assert_eq!(raw.time, b"25/Oct/2015:04:11:25 +0100");
+        assert_eq!(
+            raw.request,
+            b"GET /linux/doing-pxe-without-dhcp-control HTTP/1.1"
+        );
+        assert_eq!(raw.status, 200);
+        assert_eq!(raw.bytes, 24323);
+        assert_eq!(raw.referrer, b"http://howto.basjes.nl/");
+        assert!(raw.user_agent.ends_with(b"Firefox/35.0"));
+    }
+
+    #[test]
+    fn common_line_from_the_nasa_trace() {
+        let raw = parse_common(
+            br#"uplherc.upl.com - - [01/Aug/1995:00:00:07 -0400] "GET / HTTP/1.0" 304 0"#,
+        )
+        .unwrap();
+        assert_eq!(raw.client, b"uplherc.upl.com");
+        assert_eq!(raw.status, 304);
+        assert_eq!(raw.bytes, 0);
+        assert_eq!(raw.referrer, b"");
+    }
+
+    #[test]
+    fn common_rejects_combined_and_combined_rejects_common() {
+        assert_eq!(parse_common(COMBINED), Err(Bad::TrailingData));
+        let common = br#"1.2.3.4 - - [01/Aug/1995:00:00:07 -0400] "GET / HTTP/1.0" 304 -"#;
+        assert_eq!(parse_combined(common), Err(Bad::BadReferrerField));
+    }
+
+    #[test]
+    fn escaped_quotes_stay_inside_the_field() {
+        let line = br#"1.2.3.4 - - [01/Aug/1995:00:00:07 -0400] "GET /a\"b HTTP/1.0" 200 5 "-" "agent \"x\" y\\""#;
+        let raw = parse_combined(line).unwrap();
+        assert_eq!(raw.request, br#"GET /a\"b HTTP/1.0"#);
+        assert_eq!(raw.user_agent, br#"agent \"x\" y\\"#);
+    }
+
+    #[test]
+    fn vcombined_drops_the_vhost() {
+        let mut line = b"www.example.com:443 ".to_vec();
+        line.extend_from_slice(COMBINED);
+        let raw = parse_vcombined(&line).unwrap();
+        assert_eq!(raw.client, b"195.154.46.135");
+        assert_eq!(parse_combined(&line), Err(Bad::BadTimestamp));
+        assert_eq!(parse_vcombined(COMBINED), Err(Bad::BadVhost));
+    }
+
+    #[test]
+    fn each_broken_field_has_its_reason() {
+        let cases: [(&[u8], Bad); 7] = [
+            (b"1.2.3.4", Bad::BadClient),
+            (
+                b"1.2.3.4 - - 01/Aug/1995:00:00:07 -0400] \"GET / HTTP/1.0\" 200 5",
+                Bad::BadTimestamp,
+            ),
+            (
+                b"1.2.3.4 - - [01/Aug/1995:00:00:07 -0400] \"GET / HTTP/1.0 200 5",
+                Bad::BadRequestField,
+            ),
+            (
+                b"1.2.3.4 - - [01/Aug/1995:00:00:07 -0400] \"GET / HTTP/1.0\" 2000 5",
+                Bad::BadStatus,
+            ),
+            (
+                b"1.2.3.4 - - [01/Aug/1995:00:00:07 -0400] \"GET / HTTP/1.0\" 200 5x",
+                Bad::BadBytes,
+            ),
+            (
+                b"1.2.3.4 - - [01/Aug/1995:00:00:07 -0400] \"GET / HTTP/1.0\" 200 5 \"-\" \"ua",
+                Bad::BadUserAgentField,
+            ),
+            (
+                b"1.2.3.4 - - [01/Aug/1995:00:00:07 -0400] \"GET / HTTP/1.0\" 200 5 \"-\" \"ua\"x",
+                Bad::TrailingData,
+            ),
+        ];
+        for (line, reason) in cases {
+            assert_eq!(
+                parse_combined(line).err(),
+                Some(reason),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Newline-aligned chunks: reads large blocks and hands out only whole lines, carrying the
+//! partial last line over to the next chunk (like ripgrep's LineBuffer).
+//!
+//! A "line" longer than the cap is skipped up to its newline and reported by line number, so one
+//! runaway line cannot exhaust memory or hide the rest of a file.
+
+use std::io::{self, Read};
+
+/// Default chunk size: large enough to amortise the hand-off between threads.
+pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
+/// Default cap on one line.
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+
+/// A run of whole lines.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    pub data: Vec<u8>,
+    /// Number (from 1) of the first line in `data`.
+    pub first_line: u64,
+    /// Line numbers of over-long lines skipped just before this chunk.
+    pub skipped_long_lines: Vec<u64>,
+}
+
+/// Splits a byte stream into [`Chunk`]s.
+pub struct ChunkReader<R> {
+    reader: R,
+    chunk_size: usize,
+    max_line: usize,
+    /// Bytes read but not handed out yet (a partial line).
+    carry: Vec<u8>,
+    next_line: u64,
+    /// Bytes read from `reader`.
+    bytes_read: u64,
+    done: bool,
+}
+
+impl<R: Read> ChunkReader<R> {
+    pub fn new(reader: R, chunk_size: usize, max_line: usize) -> ChunkReader<R> {
+        ChunkReader {
+            reader,
+            chunk_size: chunk_size.max(1),
+            max_line: max_line.max(1),
+            carry: Vec::new(),
+            next_line: 1,
+            bytes_read: 0,
+            done: false,
+        }
+    }
+
+    /// Bytes read so far (after decompression).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    /// Lines handed out so far, including skipped ones.
+    pub fn lines_read(&self) -> u64 {
+        self.next_line - 1
+    }
+
+    /// Reads until `buf` holds `want` bytes or the input ends.
+    fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> io::Result<()> {
+        while buf.len() < want && !self.done {
+            let old = buf.len();
+            buf.resize(want, 0);
+            match self.reader.read(&mut buf[old..]) {
+                Ok(0) => {
+                    buf.truncate(old);
+                    self.done = true;
+                }
+                Ok(n) => {
+                    buf.truncate(old + n);
+                    self.bytes_read += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(old),
+                Err(e) => {
+                    buf.truncate(old);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next chunk, or `None` at the end of the input.
+    pub fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
+        let mut skipped = Vec::new();
+        let mut buf = std::mem::take(&mut self.carry);
+        // Bytes at the front of `buf` known to hold no newline.
+        let mut searched = 0;
+        loop {
+            let want = if buf.len() < self.chunk_size {
+                self.chunk_size
+            } else {
+                buf.len() + self.chunk_size
+            };
+            self.fill(&mut buf, want)?;
+            if let Some(pos) = memchr::memrchr(b'\n', &buf[searched..]) {
+                self.carry = buf.split_off(searched + pos + 1);
+                return Ok(Some(self.emit(buf, skipped)));
+            }
+            if self.done {
+                if buf.is_empty() && skipped.is_empty() {
+                    return Ok(None);
+                }
+                return Ok(Some(self.emit(buf, skipped)));
+            }
+            searched = buf.len();
+            if buf.len() > self.max_line {
+                skipped.push(self.next_line);
+                self.next_line += 1;
+                self.skip_rest_of_line()?;
+                buf = std::mem::take(&mut self.carry);
+                searched = 0;
+            }
+        }
+    }
+
+    /// Discards input up to and including the next newline.
+    fn skip_rest_of_line(&mut self) -> io::Result<()> {
+        let mut scratch = Vec::with_capacity(self.chunk_size);
+        loop {
+            scratch.clear();
+            self.fill(&mut scratch, self.chunk_size)?;
+            if let Some(pos) = memchr::memchr(b'\n', &scratch) {
+                self.carry = scratch.split_off(pos + 1);
+                return Ok(());
+            }
+            if self.done {
+                return Ok(());
+            }
+        }
+    }
+
+    fn emit(&mut self, data: Vec<u8>, skipped_long_lines: Vec<u64>) -> Chunk {
+        let first_line = self.next_line;
+        let newlines = bytecount::count(&data, b'\n') as u64;
+        let unterminated = u64::from(!data.is_empty() && !data.ends_with(b"\n"));
+        self.next_line += newlines + unterminated;
+        Chunk {
+            data,
+            first_line,
+            skipped_long_lines,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(input: &[u8], size: usize, max_line: usize) -> Vec<Chunk> {
+        let mut r = ChunkReader::new(input, size, max_line);
+        let mut out = Vec::new();
+        while let Some(c) = r.next_chunk().unwrap() {
+            out.push(c);
+        }
+        out
+    }
+
+    #[test]
+    fn chunks_hold_whole_lines_and_rejoin_to_the_input() {
+        let input: Vec<u8> = (0..500)
+            .flat_map(|i| format!("line number {i}\n").into_bytes())
+            .collect();
+        for size in [1, 7, 64, 1000, 1 << 20] {
+            let got = chunks(&input, size, 1 << 20);
+            let mut joined = Vec::new();
+            let mut expected_first = 1;
+            for c in &got {
+                assert!(c.data.ends_with(b"\n"), "size {size}");
+                assert_eq!(c.first_line, expected_first);
+                expected_first += bytecount::count(&c.data, b'\n') as u64;
+                joined.extend_from_slice(&c.data);
+            }
+            assert_eq!(joined, input, "size {size}");
+        }
+    }
+
+    #[test]
+    fn a_missing_final_newline_keeps_the_last_line() {
+        let got = chunks(b"a\nb", 1, 100);
+        let joined: Vec<u8> = got.iter().flat_map(|c| c.data.clone()).collect();
+        assert_eq!(joined, b"a\nb");
+        assert!(chunks(b"", 4, 100).is_empty());
+    }
+
+    #[test]
+    fn over_long_lines_are_skipped_and_numbered() {
+        let mut input = b"short\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 5000));
+        input.extend_from_slice(b"\nafter\n");
+        let got = chunks(&input, 64, 1000);
+        let joined: Vec<u8> = got.iter().flat_map(|c| c.data.clone()).collect();
+        assert_eq!(joined, b"short\nafter\n");
+        let skipped: Vec<u64> = got
+            .iter()
+            .flat_map(|c| c.skipped_long_lines.clone())
+            .collect();
+        assert_eq!(skipped, vec![2]);
+        let after = got.iter().find(|c| c.data.starts_with(b"after")).unwrap();
+        assert_eq!(after.first_line, 3);
+    }
+}

@@ -1,0 +1,291 @@
+//! The run: one reader thread cuts inputs into chunks, rayon workers parse, anonymise and count
+//! them into per-worker [`Stats`], and the parts are merged.
+//!
+//! ```text
+//! reader thread ──chunks──► bounded channel ──► rayon workers (fold) ──► reduce ──► Stats
+//! ```
+//!
+//! Compressed inputs decode on the reader thread; plain inputs are read in large blocks. The
+//! channel is bounded, so memory stays at a few chunks per worker whatever the input size.
+
+use crate::format::preset::{self, Detection};
+use crate::format::{self, FormatChoice, LogFormat, MalformedReason};
+use crate::input::Input;
+use crate::input::chunk::{self, Chunk, ChunkReader};
+use crate::input::decompress::Compression;
+use crate::privacy::visitor::{VisitorWindow, WindowSecrets};
+use crate::privacy::{Anonymizer, PrivacyPolicy};
+use crate::range::TimeRange;
+use crate::stats::{LineRef, Stats};
+use rayon::prelude::*;
+use std::sync::mpsc;
+
+/// Everything a run is configured with, built once from the command line.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub format: FormatChoice,
+    pub privacy: PrivacyPolicy,
+    pub window: VisitorWindow,
+    /// Seconds of inactivity that end a visit.
+    pub visit_gap: i64,
+    /// Count bots in page views, visitors and visits too.
+    pub include_bots: bool,
+    pub range: TimeRange,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    pub chunk_size: usize,
+    pub max_line: usize,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Plan {
+            format: FormatChoice::Auto,
+            privacy: PrivacyPolicy::default(),
+            window: VisitorWindow::Day,
+            visit_gap: 30 * 60,
+            include_bots: false,
+            range: TimeRange::default(),
+            threads: 0,
+            chunk_size: chunk::DEFAULT_CHUNK_SIZE,
+            max_line: chunk::DEFAULT_MAX_LINE,
+        }
+    }
+}
+
+/// What happened to one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSummary {
+    pub name: String,
+    pub compression: Option<Compression>,
+    pub format: Option<LogFormat>,
+    /// Set when the format was detected rather than given.
+    pub detection: Option<Detection>,
+    /// Bytes read after decompression.
+    pub bytes: u64,
+    /// Lines read (the last one may lack its newline).
+    pub lines: u64,
+    /// Why the input was not read to its end, if it was not. Never holds bytes of the input.
+    pub error: Option<String>,
+}
+
+/// The result of a run: the merged counts and what happened to each input.
+#[derive(Debug)]
+pub struct Analysis {
+    pub stats: Stats,
+    pub inputs: Vec<InputSummary>,
+}
+
+impl Analysis {
+    /// True when every input was read to its end.
+    pub fn complete(&self) -> bool {
+        self.inputs.iter().all(|i| i.error.is_none())
+    }
+}
+
+/// A chunk on its way to a worker.
+struct Job {
+    input: usize,
+    format: LogFormat,
+    chunk: Chunk,
+}
+
+/// Runs a [`Plan`]; owns the visitor-window secrets of the run.
+pub struct Analyzer {
+    plan: Plan,
+    secrets: WindowSecrets,
+}
+
+impl Analyzer {
+    pub fn new(plan: Plan) -> Analyzer {
+        let secrets = WindowSecrets::new(plan.window);
+        Analyzer { plan, secrets }
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Reads every input and returns the merged counts.
+    pub fn run(&self, inputs: &[Input]) -> Result<Analysis, rayon::ThreadPoolBuildError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.plan.threads)
+            .build()?;
+        let (tx, rx) = mpsc::sync_channel::<Job>(pool.current_num_threads() * 2);
+        let (stats, summaries) = std::thread::scope(|scope| {
+            let reader = scope.spawn(move || self.read_inputs(inputs, tx));
+            let stats = pool.install(|| {
+                rx.into_iter()
+                    .par_bridge()
+                    .fold(
+                        || Worker::new(self),
+                        |mut worker, job| {
+                            worker.process(&job);
+                            worker
+                        },
+                    )
+                    .map(|worker| worker.stats)
+                    .reduce(
+                        || Stats::new(self.plan.visit_gap),
+                        |mut a, b| {
+                            a.merge(&b);
+                            a
+                        },
+                    )
+            });
+            (
+                stats,
+                reader.join().expect("the reader thread does not panic"),
+            )
+        });
+        Ok(Analysis {
+            stats,
+            inputs: summaries,
+        })
+    }
+
+    /// The reader thread: opens each input in turn and sends its chunks.
+    fn read_inputs(&self, inputs: &[Input], tx: mpsc::SyncSender<Job>) -> Vec<InputSummary> {
+        inputs
+            .iter()
+            .enumerate()
+            .map(|(index, input)| self.read_input(index, input, &tx))
+            .collect()
+    }
+
+    fn read_input(&self, index: usize, input: &Input, tx: &mpsc::SyncSender<Job>) -> InputSummary {
+        let mut summary = InputSummary {
+            name: input.name(),
+            compression: None,
+            format: None,
+            detection: None,
+            bytes: 0,
+            lines: 0,
+            error: None,
+        };
+        let (compression, reader) = match input.open() {
+            Ok(opened) => opened,
+            Err(e) => {
+                summary.error = Some(format!("cannot open: {e}"));
+                return summary;
+            }
+        };
+        summary.compression = Some(compression);
+        let mut chunks = ChunkReader::new(reader, self.plan.chunk_size, self.plan.max_line);
+        let mut format = match self.plan.format {
+            FormatChoice::Fixed(f) => Some(f),
+            FormatChoice::Auto => None,
+        };
+        loop {
+            match chunks.next_chunk() {
+                Ok(Some(chunk)) => {
+                    let format = match format {
+                        Some(f) => f,
+                        None => {
+                            // Detect on the first chunk that has a line.
+                            if chunk.data.is_empty() {
+                                continue;
+                            }
+                            match preset::detect(&chunk.data) {
+                                Some(d) => {
+                                    summary.detection = Some(d);
+                                    *format.insert(d.format)
+                                }
+                                None => {
+                                    summary.error = Some(format!(
+                                        "no supported log format ({}) matches the first lines",
+                                        LogFormat::ALL.map(LogFormat::name).join(", ")
+                                    ));
+                                    break;
+                                }
+                            }
+                        }
+                    };
+                    if tx
+                        .send(Job {
+                            input: index,
+                            format,
+                            chunk,
+                        })
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let what = match compression {
+                        Compression::None => "read error",
+                        Compression::Gzip => "truncated or corrupt gzip stream",
+                        Compression::Zstd => "truncated or corrupt zstd stream",
+                    };
+                    summary.error = Some(format!(
+                        "{what} after {} bytes ({} lines): {e}",
+                        chunks.bytes_read(),
+                        chunks.lines_read()
+                    ));
+                    break;
+                }
+            }
+        }
+        summary.format = format;
+        summary.bytes = chunks.bytes_read();
+        summary.lines = chunks.lines_read();
+        summary
+    }
+}
+
+/// One worker's state: its privacy step (with caches and buffers) and its counts.
+struct Worker<'a> {
+    anonymizer: Anonymizer<'a>,
+    stats: Stats,
+    range: TimeRange,
+    include_bots: bool,
+}
+
+impl<'a> Worker<'a> {
+    fn new(analyzer: &'a Analyzer) -> Worker<'a> {
+        Worker {
+            anonymizer: Anonymizer::new(&analyzer.plan.privacy, &analyzer.secrets),
+            stats: Stats::new(analyzer.plan.visit_gap),
+            range: analyzer.plan.range,
+            include_bots: analyzer.plan.include_bots,
+        }
+    }
+
+    fn process(&mut self, job: &Job) {
+        for &line in &job.chunk.skipped_long_lines {
+            self.stats.add_malformed(LineRef {
+                input: job.input,
+                line,
+                reason: MalformedReason::LineTooLong,
+            });
+        }
+        for (offset, line) in format::lines(&job.chunk.data).enumerate() {
+            if let Err(reason) = self.process_line(job.format, line) {
+                self.stats.add_malformed(LineRef {
+                    input: job.input,
+                    line: job.chunk.first_line + offset as u64,
+                    reason,
+                });
+            }
+        }
+    }
+
+    #[inline]
+    fn process_line(&mut self, format: LogFormat, line: &[u8]) -> Result<(), MalformedReason> {
+        if line.is_empty() {
+            return Err(MalformedReason::EmptyLine);
+        }
+        let raw = format.parse(line)?;
+        let time = self.anonymizer.time_of(&raw)?;
+        if !self.range.contains(time) {
+            self.stats.out_of_range += 1;
+            return Ok(());
+        }
+        let event = self.anonymizer.anonymize(&raw, time)?;
+        let counts_as_visitor = self.include_bots || !event.is_bot;
+        self.stats.add(&event, counts_as_visitor);
+        Ok(())
+    }
+}

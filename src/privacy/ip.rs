@@ -1,0 +1,141 @@
+//! Client addresses: parsing, unwrapping IPv4 carried inside IPv6, and truncation to a prefix.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// An address with its low bits cleared: what is left of a client address after parsing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IpPrefix {
+    pub addr: IpAddr,
+    pub len: u8,
+}
+
+/// Parses a client field as an IP address: plain, `[v6]`, or with a `%zone` suffix.
+pub fn parse_ip(field: &[u8]) -> Option<IpAddr> {
+    let field = field
+        .strip_prefix(b"[")
+        .and_then(|f| f.strip_suffix(b"]"))
+        .unwrap_or(field);
+    let field = match memchr::memchr(b'%', field) {
+        Some(at) => &field[..at],
+        None => field,
+    };
+    // Cheap reject before the std parser: addresses use only hex digits, dots and colons.
+    if field.is_empty()
+        || field.len() > 45
+        || !field
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || *b == b'.' || *b == b':')
+    {
+        return None;
+    }
+    std::str::from_utf8(field).ok()?.parse().ok()
+}
+
+/// The IPv4 address carried by an IPv6 address, if its form embeds one.
+///
+/// Covers IPv4-mapped (`::ffff:0:0/96`), IPv4-compatible (`::/96`, except `::` and `::1`), 6to4
+/// (`2002::/16`), NAT64 (`64:ff9b::/96`) and Teredo (`2001::/32`, client address inverted).
+/// Without this a /48 of `2002:cb00:714d::1` would keep the whole IPv4 address.
+pub fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let low32 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] => Some(low32(hi, lo)),
+        [0, 0, 0, 0, 0, 0, hi, lo] if u32::from(hi) << 16 | u32::from(lo) > 1 => {
+            Some(low32(hi, lo))
+        }
+        [0x2002, hi, lo, ..] => Some(low32(hi, lo)),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(low32(hi, lo)),
+        [0x2001, 0, _, _, _, _, hi, lo] => Some(low32(!hi, !lo)),
+        _ => None,
+    }
+}
+
+/// Returns the address a visitor is known by: embedded IPv4 unwrapped, everything else as is.
+pub fn canonical(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V6(v6) => embedded_ipv4(v6).map_or(addr, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Truncates a canonical address to `v4_len` or `v6_len` leading bits.
+pub fn truncate(addr: IpAddr, v4_len: u8, v6_len: u8) -> IpPrefix {
+    match canonical(addr) {
+        IpAddr::V4(v4) => {
+            let len = v4_len.min(32);
+            let mask = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len))
+            };
+            IpPrefix {
+                addr: IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask)),
+                len,
+            }
+        }
+        IpAddr::V6(v6) => {
+            let len = v6_len.min(128);
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len))
+            };
+            IpPrefix {
+                addr: IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask)),
+                len,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ipv4_is_cut_to_its_prefix() {
+        assert_eq!(truncate(ip("203.0.113.77"), 24, 48).addr, ip("203.0.113.0"));
+        assert_eq!(truncate(ip("203.0.113.77"), 16, 48).addr, ip("203.0.0.0"));
+        assert_eq!(truncate(ip("203.0.113.77"), 0, 48).addr, ip("0.0.0.0"));
+        assert_eq!(
+            truncate(ip("203.0.113.77"), 32, 48).addr,
+            ip("203.0.113.77")
+        );
+    }
+
+    #[test]
+    fn ipv6_is_cut_to_its_prefix() {
+        let p = truncate(ip("2001:db8:abcd:12::7"), 24, 48);
+        assert_eq!((p.addr, p.len), (ip("2001:db8:abcd::"), 48));
+    }
+
+    #[test]
+    fn ipv6_forms_that_carry_ipv4_are_truncated_as_ipv4() {
+        for v6 in [
+            "::ffff:203.0.113.77",
+            "::203.0.113.77",
+            "2002:cb00:714d::1",
+            "64:ff9b::cb00:714d",
+            // Teredo stores the client address inverted: !203.0.113.77 = 52.255.142.178.
+            "2001:0:4136:e378:8000:63bf:34ff:8eb2",
+        ] {
+            let p = truncate(ip(v6), 24, 48);
+            assert_eq!((p.addr, p.len), (ip("203.0.113.0"), 24), "{v6}");
+        }
+        assert_eq!(canonical(ip("::1")), ip("::1"));
+    }
+
+    #[test]
+    fn client_fields_parse_with_brackets_and_zones() {
+        assert_eq!(parse_ip(b"[2001:db8::1]"), Some(ip("2001:db8::1")));
+        assert_eq!(parse_ip(b"fe80::1%eth0"), Some(ip("fe80::1")));
+        assert_eq!(parse_ip(b"uplherc.upl.com"), None);
+        assert_eq!(parse_ip(b"1.2.3"), None);
+        assert_eq!(parse_ip(b""), None);
+    }
+}

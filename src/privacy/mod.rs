@@ -1,0 +1,385 @@
+//! The privacy boundary: the only code that reads client addresses, host names, user agents,
+//! query strings and referrer URLs. [`Anonymizer::anonymize`] turns a [`RawLine`] into an
+//! [`Event`] that holds none of them.
+//!
+//! Rules (see the README): IPs truncated on parse, host names and referrers reduced to registrable
+//! domains, paths scrubbed of queries and identifying segments, visitors known only by a keyed
+//! hash whose secret changes every window. [`threshold`] applies k-anonymity at report time.
+
+pub mod host;
+pub mod ip;
+pub mod referrer;
+pub mod threshold;
+pub mod url;
+pub mod visitor;
+
+use crate::enrich::agent::AgentClassifier;
+use crate::format::time::{ClfTimeCache, UnixSeconds};
+use crate::format::{MalformedReason, RawLine};
+use ip::IpPrefix;
+use std::net::IpAddr;
+use url::UrlPolicy;
+use visitor::{VisitorKey, VisitorKeyer, WindowSecrets};
+
+/// Row key of the host-domain table for clients logged by address.
+pub const UNRESOLVED: &[u8] = b"(unresolved)";
+/// Row key for host names without an ICANN suffix.
+pub const UNKNOWN_HOST: &[u8] = b"(unknown)";
+
+/// Everything the privacy step is configured with.
+#[derive(Debug, Clone)]
+pub struct PrivacyPolicy {
+    /// Leading bits of an IPv4 address kept (default 24).
+    pub ipv4_prefix: u8,
+    /// Leading bits of an IPv6 address kept (default 48).
+    pub ipv6_prefix: u8,
+    pub url: UrlPolicy,
+    /// Registrable domain of the site itself, for counting self-referrals apart.
+    pub site_domain: Option<Vec<u8>>,
+    /// Lower-case file extensions (without the dot) of static assets, which are not page views.
+    pub asset_extensions: Vec<Vec<u8>>,
+}
+
+/// Static asset extensions that are not page views by default.
+pub const DEFAULT_ASSET_EXTENSIONS: &[&str] = &[
+    "css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "ico", "svg", "webp", "avif", "bmp",
+    "tif", "tiff", "cur", "woff", "woff2", "ttf", "otf", "eot", "swf", "flv", "mp3", "mp4", "m4a",
+    "webm", "ogg", "ogv", "wav", "avi", "mov", "mpg", "mpeg", "xbm",
+];
+
+impl Default for PrivacyPolicy {
+    fn default() -> Self {
+        PrivacyPolicy {
+            ipv4_prefix: 24,
+            ipv6_prefix: 48,
+            url: UrlPolicy::default(),
+            site_domain: None,
+            asset_extensions: DEFAULT_ASSET_EXTENSIONS
+                .iter()
+                .map(|e| e.as_bytes().to_vec())
+                .collect(),
+        }
+    }
+}
+
+/// HTTP methods counted by name; anything else is `(other)`, so the table cannot carry junk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+    Options,
+    Patch,
+    Connect,
+    Trace,
+    Propfind,
+    Other,
+    /// The request line was `-`, empty or had no method.
+    Invalid,
+}
+
+impl Method {
+    fn parse(token: &[u8]) -> Method {
+        match token {
+            b"GET" => Method::Get,
+            b"HEAD" => Method::Head,
+            b"POST" => Method::Post,
+            b"PUT" => Method::Put,
+            b"DELETE" => Method::Delete,
+            b"OPTIONS" => Method::Options,
+            b"PATCH" => Method::Patch,
+            b"CONNECT" => Method::Connect,
+            b"TRACE" => Method::Trace,
+            b"PROPFIND" => Method::Propfind,
+            b"" | b"-" => Method::Invalid,
+            _ => Method::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Patch => "PATCH",
+            Method::Connect => "CONNECT",
+            Method::Trace => "TRACE",
+            Method::Propfind => "PROPFIND",
+            Method::Other => "(other)",
+            Method::Invalid => "(invalid)",
+        }
+    }
+}
+
+/// One request with nothing that identifies the visitor: what every later stage sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event<'a> {
+    pub time: UnixSeconds,
+    pub visitor: VisitorKey,
+    /// The truncated client address; `None` for clients logged by host name.
+    pub client_prefix: Option<IpPrefix>,
+    /// Registrable domain of the client host name, or a `(label)`.
+    pub host_domain: &'a [u8],
+    pub method: Method,
+    pub status: u16,
+    pub bytes: u64,
+    /// The scrubbed page key; empty unless `is_page_view`.
+    pub page: &'a [u8],
+    /// A successful GET of a page, not an asset. Bots are excluded later, in [`crate::stats`].
+    pub is_page_view: bool,
+    pub is_bot: bool,
+    /// Registrable domain of the referrer, or a `(label)`.
+    pub referrer: &'a [u8],
+}
+
+/// Per-worker state of the privacy step: caches and scratch buffers, reused for every line.
+pub struct Anonymizer<'p> {
+    policy: &'p PrivacyPolicy,
+    keyer: VisitorKeyer<'p>,
+    times: ClfTimeCache,
+    agents: AgentClassifier,
+    page: Vec<u8>,
+    referrer: Vec<u8>,
+    host: Vec<u8>,
+}
+
+impl<'p> Anonymizer<'p> {
+    pub fn new(policy: &'p PrivacyPolicy, secrets: &'p WindowSecrets) -> Anonymizer<'p> {
+        Anonymizer {
+            policy,
+            keyer: secrets.keyer(),
+            times: ClfTimeCache::default(),
+            agents: AgentClassifier::default(),
+            page: Vec::with_capacity(256),
+            referrer: Vec::with_capacity(64),
+            host: Vec::with_capacity(64),
+        }
+    }
+
+    /// The timestamp of a line, in UTC seconds.
+    #[inline]
+    pub fn time_of(&mut self, raw: &RawLine<'_>) -> Result<UnixSeconds, MalformedReason> {
+        self.times
+            .parse(raw.time)
+            .ok_or(MalformedReason::BadTimestamp)
+    }
+
+    /// Turns a parsed line with timestamp `time` into an anonymous event.
+    pub fn anonymize(
+        &mut self,
+        raw: &RawLine<'_>,
+        time: UnixSeconds,
+    ) -> Result<Event<'_>, MalformedReason> {
+        let policy = self.policy;
+        let (visitor, client_prefix, host_domain): (_, _, &[u8]) = match ip::parse_ip(raw.client) {
+            Some(addr) => {
+                let canonical = ip::canonical(addr);
+                let visitor = match canonical {
+                    IpAddr::V4(v4) => self.keyer.key(time, &v4.octets(), raw.user_agent),
+                    IpAddr::V6(v6) => self.keyer.key(time, &v6.octets(), raw.user_agent),
+                };
+                let prefix = ip::truncate(canonical, policy.ipv4_prefix, policy.ipv6_prefix);
+                (visitor, Some(prefix), UNRESOLVED)
+            }
+            None => {
+                if !host::normalise_host(raw.client, &mut self.host)
+                    || !self.host.iter().any(u8::is_ascii_alphabetic)
+                {
+                    return Err(MalformedReason::BadClient);
+                }
+                let visitor = self.keyer.key(time, &self.host, raw.user_agent);
+                referrer::keep_registrable_domain(&mut self.host);
+                if self.host.is_empty() {
+                    (visitor, None, UNKNOWN_HOST)
+                } else {
+                    (visitor, None, &self.host[..])
+                }
+            }
+        };
+
+        let (method, target) = split_request(raw.request);
+        let is_bot = self.agents.is_bot(raw.user_agent);
+        let is_page_view = method == Method::Get
+            && ((200..300).contains(&raw.status) || raw.status == 304)
+            && target.first() == Some(&b'/')
+            && !self.is_asset(target);
+        if is_page_view {
+            policy.url.scrub_path_into(target, &mut self.page);
+        } else {
+            self.page.clear();
+        }
+        referrer::referrer_key_into(
+            raw.referrer,
+            policy.site_domain.as_deref(),
+            &mut self.referrer,
+        );
+
+        Ok(Event {
+            time,
+            visitor,
+            client_prefix,
+            host_domain,
+            method,
+            status: raw.status,
+            bytes: raw.bytes,
+            page: &self.page,
+            is_page_view,
+            is_bot,
+            referrer: &self.referrer,
+        })
+    }
+
+    fn is_asset(&self, target: &[u8]) -> bool {
+        let end = memchr::memchr3(b'?', b'#', b';', target).unwrap_or(target.len());
+        let path = &target[..end];
+        let last = memchr::memrchr(b'/', path).map_or(path, |i| &path[i + 1..]);
+        let Some(dot) = memchr::memrchr(b'.', last) else {
+            return false;
+        };
+        let ext = &last[dot + 1..];
+        self.policy
+            .asset_extensions
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(ext))
+    }
+}
+
+/// Splits `METHOD target [PROTOCOL]` into the method and the target.
+fn split_request(request: &[u8]) -> (Method, &[u8]) {
+    let Some(sp) = memchr::memchr(b' ', request) else {
+        return (Method::parse(request).min_invalid(), b"");
+    };
+    let method = Method::parse(&request[..sp]);
+    let rest = &request[sp + 1..];
+    let target = match memchr::memrchr(b' ', rest) {
+        Some(last) if rest[last + 1..].starts_with(b"HTTP/") => &rest[..last],
+        _ => rest,
+    };
+    (method, target)
+}
+
+impl Method {
+    /// A request line with no space has no target: keep a known method, else call it invalid.
+    fn min_invalid(self) -> Method {
+        if self == Method::Other {
+            Method::Invalid
+        } else {
+            self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::clf::parse_combined;
+    use visitor::VisitorWindow;
+
+    fn event_of(line: &str, f: impl FnOnce(&Event<'_>)) {
+        let policy = PrivacyPolicy::default();
+        let secrets = WindowSecrets::new(VisitorWindow::Day);
+        let mut anon = Anonymizer::new(&policy, &secrets);
+        let raw = parse_combined(line.as_bytes()).unwrap();
+        let t = anon.time_of(&raw).unwrap();
+        f(&anon.anonymize(&raw, t).unwrap());
+    }
+
+    #[test]
+    fn a_page_view_keeps_only_safe_fields() {
+        event_of(
+            r#"203.0.113.77 - - [10/Oct/2024:13:55:36 +0000] "GET /reset?token=abc&utm_source=x HTTP/1.1" 200 2326 "https://mail.example.com/inbox" "Mozilla/5.0 Firefox/131.0""#,
+            |e| {
+                assert!(e.is_page_view && !e.is_bot);
+                assert_eq!(e.page, b"/reset?utm_source=x");
+                assert_eq!(e.referrer, b"example.com");
+                assert_eq!(e.host_domain, UNRESOLVED);
+                assert_eq!(
+                    e.client_prefix.unwrap().addr,
+                    "203.0.113.0".parse::<IpAddr>().unwrap()
+                );
+                assert_eq!((e.method, e.status, e.bytes), (Method::Get, 200, 2326));
+            },
+        );
+    }
+
+    #[test]
+    fn assets_posts_and_errors_are_not_page_views() {
+        for line in [
+            r#"1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] "GET /img/Logo.PNG HTTP/1.1" 200 1 "-" "Firefox""#,
+            r#"1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] "POST /join_form HTTP/1.1" 302 1 "-" "Firefox""#,
+            r#"1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] "GET /missing HTTP/1.1" 404 1 "-" "Firefox""#,
+            r#"1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] "-" 408 0 "-" "-""#,
+        ] {
+            event_of(line, |e| {
+                assert!(!e.is_page_view, "{line}");
+                assert!(e.page.is_empty());
+            });
+        }
+        event_of(
+            r#"1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 304 0 "-" "Firefox""#,
+            |e| assert!(e.is_page_view && !e.is_bot),
+        );
+        event_of(
+            r#"1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "Googlebot/2.1""#,
+            |e| assert!(e.is_bot),
+        );
+    }
+
+    #[test]
+    fn host_name_clients_keep_their_registrable_domain() {
+        event_of(
+            r#"c-73-12-34-56.hsd1.ca.comcast.net - - [10/Oct/2024:13:58:00 +0000] "GET /index.html HTTP/1.1" 200 1000 "-" "Mozilla/5.0""#,
+            |e| {
+                assert_eq!(e.host_domain, b"comcast.net");
+                assert_eq!(e.client_prefix, None);
+            },
+        );
+        event_of(
+            r#"printer.lan - - [10/Oct/2024:13:58:00 +0000] "GET / HTTP/1.1" 200 1000 "-" "Mozilla/5.0""#,
+            |e| assert_eq!(e.host_domain, UNKNOWN_HOST),
+        );
+    }
+
+    #[test]
+    fn request_lines_split_into_method_and_target() {
+        assert_eq!(
+            split_request(b"GET /a b HTTP/1.1"),
+            (Method::Get, &b"/a b"[..])
+        );
+        assert_eq!(
+            split_request(b"GET /history/apollo/"),
+            (Method::Get, &b"/history/apollo/"[..])
+        );
+        assert_eq!(split_request(b"-"), (Method::Invalid, &b""[..]));
+        assert_eq!(split_request(b"\x16\x03\x01"), (Method::Invalid, &b""[..]));
+        assert_eq!(
+            split_request(b"FOO /x HTTP/1.0"),
+            (Method::Other, &b"/x"[..])
+        );
+    }
+
+    #[test]
+    fn unusable_clients_are_malformed() {
+        let policy = PrivacyPolicy::default();
+        let secrets = WindowSecrets::new(VisitorWindow::Day);
+        let mut anon = Anonymizer::new(&policy, &secrets);
+        for client in ["-", "1.2.3", "a b", "12.34"] {
+            let line = format!(
+                r#"{client} - - [10/Oct/2024:13:58:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x""#
+            );
+            let Ok(raw) = parse_combined(line.as_bytes()) else {
+                continue;
+            };
+            assert_eq!(
+                anon.anonymize(&raw, 0).err(),
+                Some(MalformedReason::BadClient),
+                "{client}"
+            );
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Referrers: reduced to the registrable domain of the referring URL.
+
+use super::host::{normalise_host, registrable_domain};
+
+/// Row key for requests without a referrer.
+pub const DIRECT: &[u8] = b"(direct)";
+/// Row key for referrers from the site itself (`--site-domain`).
+pub const SELF_REFERRAL: &[u8] = b"(self)";
+/// Row key for referrers whose host is an IP address.
+pub const IP_ADDRESS: &[u8] = b"(ip address)";
+/// Row key for referrers with no usable host or no ICANN suffix.
+pub const UNKNOWN: &[u8] = b"(unknown)";
+
+/// Writes the referrer row key for `referrer` into `out`.
+///
+/// `site_domain`, when given, is the registrable domain of the site; referrals from it become
+/// [`SELF_REFERRAL`].
+pub fn referrer_key_into(referrer: &[u8], site_domain: Option<&[u8]>, out: &mut Vec<u8>) {
+    out.clear();
+    if referrer.is_empty() || referrer == b"-" {
+        out.extend_from_slice(DIRECT);
+        return;
+    }
+    let Some(host) = url_host(referrer) else {
+        out.extend_from_slice(UNKNOWN);
+        return;
+    };
+    if host.first() == Some(&b'[') || super::ip::parse_ip(host).is_some() {
+        out.extend_from_slice(IP_ADDRESS);
+        return;
+    }
+    if !normalise_host(host, out) {
+        out.clear();
+        out.extend_from_slice(UNKNOWN);
+        return;
+    }
+    keep_registrable_domain(out);
+    if out.is_empty() {
+        out.extend_from_slice(UNKNOWN);
+    } else if Some(out.as_slice()) == site_domain {
+        out.clear();
+        out.extend_from_slice(SELF_REFERRAL);
+    }
+}
+
+/// Shortens a normalised host name in place to its registrable domain; empties it if it has none.
+pub fn keep_registrable_domain(name: &mut Vec<u8>) {
+    match registrable_domain(name).map(<[u8]>::len) {
+        Some(len) => {
+            name.drain(..name.len() - len);
+        }
+        None => name.clear(),
+    }
+}
+
+/// The host of `scheme://[userinfo@]host[:port]/...`, or `None` without an authority.
+fn url_host(url: &[u8]) -> Option<&[u8]> {
+    let at = url.windows(3).position(|w| w == b"://")?;
+    let authority = &url[at + 3..];
+    let end = memchr::memchr3(b'/', b'?', b'#', authority).unwrap_or(authority.len());
+    let authority = &authority[..end];
+    let authority = match memchr::memrchr(b'@', authority) {
+        Some(i) => &authority[i + 1..],
+        None => authority,
+    };
+    if authority.first() == Some(&b'[') {
+        return Some(authority);
+    }
+    let host = match memchr::memrchr(b':', authority) {
+        Some(i) => &authority[..i],
+        None => authority,
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(referrer: &str, site: Option<&str>) -> String {
+        let mut out = Vec::new();
+        referrer_key_into(referrer.as_bytes(), site.map(str::as_bytes), &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn referrers_become_registrable_domains() {
+        assert_eq!(
+            key("https://www.google.co.uk/search?q=secret", None),
+            "google.co.uk"
+        );
+        assert_eq!(
+            key("https://mail.example.com/inbox/thread/8831", None),
+            "example.com"
+        );
+        assert_eq!(
+            key("http://user:pw@News.Ycombinator.com:8080/item?id=1", None),
+            "ycombinator.com"
+        );
+        assert_eq!(key("http://howto.basjes.nl/", None), "basjes.nl");
+    }
+
+    #[test]
+    fn special_referrers_get_labels() {
+        assert_eq!(key("-", None), "(direct)");
+        assert_eq!(key("", None), "(direct)");
+        assert_eq!(key("http://203.0.113.77/x", None), "(ip address)");
+        assert_eq!(key("http://[2001:db8::1]:80/", None), "(ip address)");
+        assert_eq!(key("not a url", None), "(unknown)");
+        assert_eq!(key("http://intranet/", None), "(unknown)");
+        assert_eq!(
+            key("https://blog.example.org/p", Some("example.org")),
+            "(self)"
+        );
+    }
+}

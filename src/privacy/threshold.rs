@@ -1,0 +1,154 @@
+//! k-anonymity at report time: rows seen by fewer than k distinct visitors fold into `(other)`.
+//!
+//! If `(other)` itself ends below k, the next-smallest row folds too, so a hidden row cannot be
+//! recovered by subtracting the shown rows from the total. Hits are summed, so the rows still add
+//! up to the table's total.
+
+use crate::stats::counter::{Row, VisitorSet};
+
+/// Key of the row that holds folded rows.
+pub const OTHER: &str = "(other)";
+
+/// A row ready for output.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CountedRow {
+    pub key: String,
+    pub hits: u64,
+    pub visitors: u64,
+}
+
+/// Applies the threshold `k` to `rows` and returns them sorted by hits (then key), with
+/// `(other)` last when anything folded. `k = 0` folds nothing.
+pub fn fold_rows(rows: impl IntoIterator<Item = (Box<[u8]>, Row)>, k: u64) -> Vec<CountedRow> {
+    let mut counted: Vec<(String, u64, u64, VisitorSet)> = rows
+        .into_iter()
+        .map(|(key, mut row)| {
+            let visitors = row.visitors.count();
+            (
+                String::from_utf8_lossy(&key).into_owned(),
+                row.hits,
+                visitors,
+                row.visitors,
+            )
+        })
+        .collect();
+    // Smallest first: fewest visitors, then fewest hits, then key, so folding is deterministic.
+    counted.sort_by(|a, b| (a.2, a.1, &a.0).cmp(&(b.2, b.1, &b.0)));
+
+    let mut folded = 0;
+    let mut other_hits = 0;
+    let mut other_visitors = VisitorSet::default();
+    let mut other_count = 0;
+    while folded < counted.len() {
+        let below_k = counted[folded].2 < k;
+        let other_below_k = folded > 0 && other_count < k;
+        if !(below_k || other_below_k) {
+            break;
+        }
+        other_hits += counted[folded].1;
+        other_visitors.merge(&counted[folded].3);
+        other_count = other_visitors.count();
+        folded += 1;
+    }
+
+    let mut out: Vec<CountedRow> = counted
+        .drain(folded..)
+        .map(|(key, hits, visitors, _)| CountedRow {
+            key,
+            hits,
+            visitors,
+        })
+        .collect();
+    out.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.key.cmp(&b.key)));
+    if folded > 0 {
+        out.push(CountedRow {
+            key: OTHER.to_string(),
+            hits: other_hits,
+            visitors: other_count,
+        });
+    }
+    out
+}
+
+/// Rows of a dimension that names no person (status codes, methods): sorted, nothing folded.
+pub fn all_rows(rows: impl IntoIterator<Item = (Box<[u8]>, Row)>) -> Vec<CountedRow> {
+    fold_rows(rows, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::privacy::visitor::VisitorKey;
+
+    fn row(key: &str, hits: u64, visitors: std::ops::Range<u64>) -> (Box<[u8]>, Row) {
+        let mut r = Row {
+            hits,
+            ..Row::default()
+        };
+        visitors.for_each(|v| r.visitors.insert(VisitorKey(v)));
+        (key.as_bytes().into(), r)
+    }
+
+    #[test]
+    fn rows_below_k_fold_and_totals_add_up() {
+        let rows = vec![
+            row("/a", 50, 0..10),
+            row("/b", 9, 10..13),
+            row("/c", 8, 13..16),
+            row("/d", 20, 0..6),
+        ];
+        let out = fold_rows(rows, 5);
+        let keys: Vec<_> = out
+            .iter()
+            .map(|r| (r.key.as_str(), r.hits, r.visitors))
+            .collect();
+        // /b and /c have 3 visitors each, together 6 >= 5.
+        assert_eq!(
+            keys,
+            vec![("/a", 50, 10), ("/d", 20, 6), ("(other)", 17, 6)]
+        );
+        assert_eq!(out.iter().map(|r| r.hits).sum::<u64>(), 87);
+    }
+
+    #[test]
+    fn other_below_k_pulls_in_the_next_smallest_row() {
+        // /b alone would be an (other) of 2 visitors: /c (5 visitors, 7 hits) folds too.
+        let rows = vec![
+            row("/a", 50, 0..10),
+            row("/b", 3, 20..22),
+            row("/c", 7, 30..35),
+        ];
+        let out = fold_rows(rows, 5);
+        let keys: Vec<_> = out
+            .iter()
+            .map(|r| (r.key.as_str(), r.hits, r.visitors))
+            .collect();
+        assert_eq!(keys, vec![("/a", 50, 10), ("(other)", 10, 7)]);
+    }
+
+    #[test]
+    fn shared_visitors_are_not_double_counted_in_other() {
+        // Two rows with the same 3 visitors: (other) has 3 < 5, so /a folds as well.
+        let rows = vec![row("/a", 50, 0..10), row("/b", 1, 0..3), row("/c", 1, 0..3)];
+        let out = fold_rows(rows, 5);
+        assert_eq!(
+            out,
+            vec![CountedRow {
+                key: "(other)".into(),
+                hits: 52,
+                visitors: 10
+            }]
+        );
+    }
+
+    #[test]
+    fn k_zero_keeps_everything_sorted_by_hits() {
+        let out = all_rows(vec![
+            row("404", 2, 0..1),
+            row("200", 9, 0..1),
+            row("301", 2, 0..0),
+        ]);
+        let keys: Vec<_> = out.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(keys, vec!["200", "301", "404"]);
+    }
+}

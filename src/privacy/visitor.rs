@@ -1,0 +1,209 @@
+//! Visitor keys: a keyed hash of the full client address and user agent, with a fresh random
+//! secret for each visitor window.
+//!
+//! Secrets come from the operating system, one per window, and are never derived from one master
+//! secret, so a key from one day cannot be linked to the same person's key from another. They live
+//! only in memory and are never printed, not even by `Debug`.
+
+use rustc_hash::FxHashMap;
+use siphasher::sip::SipHasher24;
+use std::fmt;
+use std::hash::Hasher;
+use std::sync::Mutex;
+
+use crate::format::time::UnixSeconds;
+
+/// How long one visitor key lives: the same person in two windows counts as two visitors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitorWindow {
+    /// One key per UTC calendar day (as Plausible and GoAccess count daily visitors).
+    #[default]
+    Day,
+    /// One key per ISO week (Monday to Sunday, UTC).
+    Week,
+    /// One key for the whole run.
+    Run,
+}
+
+impl VisitorWindow {
+    /// The window a timestamp falls in.
+    #[inline]
+    pub fn window_of(self, t: UnixSeconds) -> i64 {
+        let day = t.div_euclid(86_400);
+        match self {
+            VisitorWindow::Day => day,
+            // 1970-01-01 was a Thursday; shifting by 3 makes weeks start on Monday.
+            VisitorWindow::Week => (day + 3).div_euclid(7),
+            VisitorWindow::Run => 0,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            VisitorWindow::Day => "day",
+            VisitorWindow::Week => "week",
+            VisitorWindow::Run => "run",
+        }
+    }
+}
+
+/// A SipHash key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Secret([u64; 2]);
+
+impl Secret {
+    fn random() -> Secret {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).expect("the operating system has no random source");
+        Secret([
+            u64::from_le_bytes(bytes[..8].try_into().unwrap()),
+            u64::from_le_bytes(bytes[8..].try_into().unwrap()),
+        ])
+    }
+}
+
+/// The secrets of every window seen in this run, shared by all workers.
+pub struct WindowSecrets {
+    window: VisitorWindow,
+    secrets: Mutex<FxHashMap<i64, Secret>>,
+}
+
+impl fmt::Debug for WindowSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WindowSecrets")
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WindowSecrets {
+    pub fn new(window: VisitorWindow) -> WindowSecrets {
+        WindowSecrets {
+            window,
+            secrets: Mutex::new(FxHashMap::default()),
+        }
+    }
+
+    pub fn window(&self) -> VisitorWindow {
+        self.window
+    }
+
+    fn secret_of(&self, window_id: i64) -> Secret {
+        let mut secrets = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
+        *secrets.entry(window_id).or_insert_with(Secret::random)
+    }
+
+    /// A per-worker handle that remembers the last window's secret, so the lock is taken only
+    /// when a worker crosses into another window.
+    pub fn keyer(&self) -> VisitorKeyer<'_> {
+        VisitorKeyer {
+            secrets: self,
+            cached: None,
+        }
+    }
+}
+
+/// Computes visitor keys for one worker.
+pub struct VisitorKeyer<'s> {
+    secrets: &'s WindowSecrets,
+    cached: Option<(i64, Secret)>,
+}
+
+/// An anonymous visitor key: a keyed hash, meaningless without the window's secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VisitorKey(pub u64);
+
+impl VisitorKeyer<'_> {
+    /// The key of the visitor identified by `identity` (address octets or a host name) and user
+    /// agent at time `t`.
+    #[inline]
+    pub fn key(&mut self, t: UnixSeconds, identity: &[u8], user_agent: &[u8]) -> VisitorKey {
+        let window_id = self.secrets.window.window_of(t);
+        let secret = match self.cached {
+            Some((id, secret)) if id == window_id => secret,
+            _ => {
+                let secret = self.secrets.secret_of(window_id);
+                self.cached = Some((window_id, secret));
+                secret
+            }
+        };
+        let mut hasher = SipHasher24::new_with_keys(secret.0[0], secret.0[1]);
+        hasher.write_usize(identity.len());
+        hasher.write(identity);
+        hasher.write(user_agent);
+        VisitorKey(hasher.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_visitor_same_window_same_key() {
+        let secrets = WindowSecrets::new(VisitorWindow::Day);
+        let (mut a, mut b) = (secrets.keyer(), secrets.keyer());
+        assert_eq!(
+            a.key(1000, b"1.2.3.4", b"ua"),
+            b.key(80_000, b"1.2.3.4", b"ua")
+        );
+        assert_ne!(
+            a.key(1000, b"1.2.3.4", b"ua"),
+            a.key(1000, b"1.2.3.5", b"ua")
+        );
+        assert_ne!(
+            a.key(1000, b"1.2.3.4", b"ua"),
+            a.key(1000, b"1.2.3.4", b"ub")
+        );
+        // The length prefix keeps ("ab", "c") apart from ("a", "bc").
+        assert_ne!(a.key(1000, b"ab", b"c"), a.key(1000, b"a", b"bc"));
+    }
+
+    #[test]
+    fn a_new_day_has_an_unlinkable_key() {
+        let secrets = WindowSecrets::new(VisitorWindow::Day);
+        let mut k = secrets.keyer();
+        assert_ne!(
+            k.key(1000, b"1.2.3.4", b"ua"),
+            k.key(1000 + 86_400, b"1.2.3.4", b"ua")
+        );
+        let run = WindowSecrets::new(VisitorWindow::Run);
+        let mut k = run.keyer();
+        assert_eq!(
+            k.key(1000, b"1.2.3.4", b"ua"),
+            k.key(1000 + 86_400 * 30, b"1.2.3.4", b"ua")
+        );
+    }
+
+    #[test]
+    fn separate_runs_have_separate_secrets() {
+        let (a, b) = (
+            WindowSecrets::new(VisitorWindow::Day),
+            WindowSecrets::new(VisitorWindow::Day),
+        );
+        assert_ne!(a.keyer().key(5, b"x", b"y"), b.keyer().key(5, b"x", b"y"));
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        let monday = crate::format::time::days_from_civil(2024, 10, 7) * 86_400;
+        let w = VisitorWindow::Week;
+        assert_eq!(
+            w.window_of(monday),
+            w.window_of(monday + 6 * 86_400 + 86_399)
+        );
+        assert_ne!(w.window_of(monday), w.window_of(monday - 1));
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let secrets = WindowSecrets::new(VisitorWindow::Day);
+        let _ = secrets.keyer().key(5, b"x", b"y");
+        let shown = format!("{secrets:?}");
+        assert!(
+            !shown.contains("Secret(") && !shown.contains("secrets:"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,201 @@
+//! Reports: [`Report`] is what every output format shows, built from merged [`Stats`] with the
+//! k-anonymity threshold applied. Renderers are views of it: [`text`] and [`json`].
+
+pub mod json;
+pub mod text;
+
+use crate::format::MalformedReason;
+use crate::format::time::to_rfc3339;
+use crate::pipeline::{Analysis, Plan};
+use crate::privacy::threshold::{CountedRow, all_rows, fold_rows};
+use crate::stats::timeline::Timeline;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Version of the JSON layout; changes are additive within a version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub generator: String,
+    /// False when an input could not be read to its end: the counts are partial.
+    pub complete: bool,
+    pub period: Period,
+    pub settings: Settings,
+    pub inputs: Vec<InputReport>,
+    pub totals: Totals,
+    pub malformed_by_reason: BTreeMap<&'static str, u64>,
+    /// The first malformed lines, by input name and line number (never their content).
+    pub malformed_lines: Vec<MalformedLine>,
+    pub pages: Vec<CountedRow>,
+    pub referrer_domains: Vec<CountedRow>,
+    pub host_domains: Vec<CountedRow>,
+    pub status_codes: Vec<CountedRow>,
+    pub methods: Vec<CountedRow>,
+    pub timeline: TimelineReport,
+}
+
+/// First and last counted hit, RFC 3339 UTC; `None` when nothing was counted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Period {
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+/// The settings that shaped the numbers, privacy settings first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub ipv4_prefix: u8,
+    pub ipv6_prefix: u8,
+    pub min_visitors: u64,
+    pub visitor_window: &'static str,
+    pub visit_gap_seconds: i64,
+    pub keep_query: Vec<String>,
+    pub include_bots: bool,
+    pub log_format: String,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputReport {
+    pub name: String,
+    pub compression: Option<crate::input::decompress::Compression>,
+    pub format: Option<&'static str>,
+    pub lines: u64,
+    pub bytes: u64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Totals {
+    pub hits: u64,
+    pub page_views: u64,
+    pub visitors: u64,
+    pub visits: u64,
+    pub bytes: u64,
+    pub malformed: u64,
+    pub out_of_range: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MalformedLine {
+    pub input: String,
+    pub line: u64,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineReport {
+    pub hourly: Vec<TimeBucket>,
+    pub daily: Vec<TimeBucket>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TimeBucket {
+    pub start: String,
+    pub hits: u64,
+    pub page_views: u64,
+    pub visitors: u64,
+}
+
+impl Report {
+    /// Builds the report of a run, folding rows seen by fewer than `min_visitors` visitors.
+    pub fn build(analysis: Analysis, plan: &Plan, min_visitors: u64) -> Report {
+        let complete = analysis.complete();
+        let mut stats = analysis.stats;
+        let names: Vec<String> = analysis.inputs.iter().map(|i| i.name.clone()).collect();
+        let inputs = analysis
+            .inputs
+            .into_iter()
+            .map(|i| InputReport {
+                name: i.name,
+                compression: i.compression,
+                format: i.format.map(|f| f.name()),
+                lines: i.lines,
+                bytes: i.bytes,
+                error: i.error,
+            })
+            .collect();
+        let totals = Totals {
+            hits: stats.hits,
+            page_views: stats.page_views,
+            visitors: stats.visitors.count(),
+            visits: stats.sessions.visits(),
+            bytes: stats.bytes,
+            malformed: stats.malformed_total(),
+            out_of_range: stats.out_of_range,
+        };
+        let malformed_by_reason = MalformedReason::ALL
+            .iter()
+            .map(|r| (r.as_str(), stats.malformed[r.index()]))
+            .collect();
+        let malformed_lines = stats
+            .malformed_examples
+            .iter()
+            .map(|at| MalformedLine {
+                input: names.get(at.input).cloned().unwrap_or_default(),
+                line: at.line,
+                reason: at.reason.as_str(),
+            })
+            .collect();
+        let k = min_visitors;
+        Report {
+            schema_version: SCHEMA_VERSION,
+            generator: format!("logveil {}", env!("CARGO_PKG_VERSION")),
+            complete,
+            period: Period {
+                first: stats.first.map(to_rfc3339),
+                last: stats.last.map(to_rfc3339),
+            },
+            settings: Settings {
+                ipv4_prefix: plan.privacy.ipv4_prefix,
+                ipv6_prefix: plan.privacy.ipv6_prefix,
+                min_visitors,
+                visitor_window: plan.window.name(),
+                visit_gap_seconds: plan.visit_gap,
+                keep_query: plan
+                    .privacy
+                    .url
+                    .keep_query
+                    .iter()
+                    .map(|k| String::from_utf8_lossy(k).into_owned())
+                    .collect(),
+                include_bots: plan.include_bots,
+                log_format: match plan.format {
+                    crate::format::FormatChoice::Auto => "auto".to_string(),
+                    crate::format::FormatChoice::Fixed(f) => f.name().to_string(),
+                },
+                since: plan.range.since.map(to_rfc3339),
+                until: plan.range.until.map(to_rfc3339),
+            },
+            inputs,
+            totals,
+            malformed_by_reason,
+            malformed_lines,
+            pages: fold_rows(std::mem::take(&mut stats.pages).into_rows(), k),
+            referrer_domains: fold_rows(std::mem::take(&mut stats.referrers).into_rows(), k),
+            host_domains: fold_rows(std::mem::take(&mut stats.host_domains).into_rows(), k),
+            status_codes: all_rows(std::mem::take(&mut stats.status_codes).into_rows()),
+            methods: all_rows(std::mem::take(&mut stats.methods).into_rows()),
+            timeline: TimelineReport {
+                hourly: buckets(std::mem::replace(&mut stats.hourly, Timeline::hourly())),
+                daily: buckets(std::mem::replace(&mut stats.daily, Timeline::daily())),
+            },
+        }
+    }
+}
+
+fn buckets(timeline: Timeline) -> Vec<TimeBucket> {
+    timeline
+        .into_sorted()
+        .into_iter()
+        .map(|(start, mut b)| TimeBucket {
+            start: to_rfc3339(start),
+            hits: b.hits,
+            page_views: b.page_views,
+            visitors: b.visitors.count(),
+        })
+        .collect()
+}

@@ -1,0 +1,149 @@
+//! Aggregation: [`Stats`] is a monoid over [`Event`]s. Workers each fill their own with
+//! [`Stats::add`], and [`Stats::merge`] joins them, whether they come from threads, files or days.
+
+pub mod counter;
+pub mod sessions;
+pub mod timeline;
+
+use crate::format::MalformedReason;
+use crate::format::time::UnixSeconds;
+use crate::privacy::{Event, Method};
+use counter::{Table, VisitorSet};
+use sessions::Sessions;
+use timeline::Timeline;
+
+/// Where a malformed line is: input number (in command-line order), line number (from 1), reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineRef {
+    pub input: usize,
+    pub line: u64,
+    pub reason: MalformedReason,
+}
+
+/// How many malformed-line locations a report keeps (the first ones in input order).
+pub const MALFORMED_EXAMPLES: usize = 10;
+
+/// Everything counted over a set of lines.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    pub hits: u64,
+    pub page_views: u64,
+    pub bytes: u64,
+    /// Malformed lines by [`MalformedReason::index`].
+    pub malformed: [u64; MalformedReason::ALL.len()],
+    /// Lines that parsed but fell outside `--since`/`--until`.
+    pub out_of_range: u64,
+    pub first: Option<UnixSeconds>,
+    pub last: Option<UnixSeconds>,
+    pub visitors: VisitorSet,
+    pub sessions: Sessions,
+    pub pages: Table,
+    pub referrers: Table,
+    pub host_domains: Table,
+    pub status_codes: Table,
+    pub methods: Table,
+    pub hourly: Timeline,
+    pub daily: Timeline,
+    /// The first malformed lines, by input and line number.
+    pub malformed_examples: Vec<LineRef>,
+}
+
+impl Stats {
+    /// Empty stats whose visits split at gaps of `visit_gap` seconds.
+    pub fn new(visit_gap: i64) -> Stats {
+        Stats {
+            hits: 0,
+            page_views: 0,
+            bytes: 0,
+            malformed: [0; MalformedReason::ALL.len()],
+            out_of_range: 0,
+            first: None,
+            last: None,
+            visitors: VisitorSet::default(),
+            sessions: Sessions::new(visit_gap),
+            pages: Table::default(),
+            referrers: Table::default(),
+            host_domains: Table::default(),
+            status_codes: Table::default(),
+            methods: Table::default(),
+            hourly: Timeline::hourly(),
+            daily: Timeline::daily(),
+            malformed_examples: Vec::new(),
+        }
+    }
+
+    /// Counts one event. `counts_as_visitor` is false for bots unless bots are included.
+    #[inline]
+    pub fn add(&mut self, event: &Event<'_>, counts_as_visitor: bool) {
+        self.hits += 1;
+        self.bytes += event.bytes;
+        self.first = Some(self.first.map_or(event.time, |f| f.min(event.time)));
+        self.last = Some(self.last.map_or(event.time, |l| l.max(event.time)));
+        let visitor = counts_as_visitor.then_some(event.visitor);
+        if let Some(v) = visitor {
+            self.visitors.insert(v);
+            self.sessions.add(v, event.time);
+        }
+        let page_view = event.is_page_view && counts_as_visitor;
+        if page_view {
+            self.page_views += 1;
+            self.pages.add(event.page, visitor);
+        }
+        self.referrers.add(event.referrer, visitor);
+        self.host_domains.add(event.host_domain, visitor);
+        let mut status = [b'0'; 3];
+        status[0] += (event.status / 100 % 10) as u8;
+        status[1] += (event.status / 10 % 10) as u8;
+        status[2] += (event.status % 10) as u8;
+        self.status_codes.add(&status, visitor);
+        self.methods.add(method_key(event.method), visitor);
+        self.hourly.add(event.time, page_view, visitor);
+        self.daily.add(event.time, page_view, visitor);
+    }
+
+    /// Counts a line that did not parse.
+    pub fn add_malformed(&mut self, at: LineRef) {
+        self.malformed[at.reason.index()] += 1;
+        if self.malformed_examples.len() < MALFORMED_EXAMPLES {
+            self.malformed_examples.push(at);
+        } else if let Some(max) = self.malformed_examples.iter_mut().max() {
+            if at < *max {
+                *max = at;
+            }
+        }
+    }
+
+    pub fn malformed_total(&self) -> u64 {
+        self.malformed.iter().sum()
+    }
+
+    /// Adds everything counted in `other`.
+    pub fn merge(&mut self, other: &Stats) {
+        self.hits += other.hits;
+        self.page_views += other.page_views;
+        self.bytes += other.bytes;
+        for (mine, theirs) in self.malformed.iter_mut().zip(other.malformed) {
+            *mine += theirs;
+        }
+        self.out_of_range += other.out_of_range;
+        self.first = [self.first, other.first].into_iter().flatten().min();
+        self.last = [self.last, other.last].into_iter().flatten().max();
+        self.visitors.merge(&other.visitors);
+        self.sessions.merge(&other.sessions);
+        self.pages.merge(&other.pages);
+        self.referrers.merge(&other.referrers);
+        self.host_domains.merge(&other.host_domains);
+        self.status_codes.merge(&other.status_codes);
+        self.methods.merge(&other.methods);
+        self.hourly.merge(&other.hourly);
+        self.daily.merge(&other.daily);
+        self.malformed_examples
+            .extend_from_slice(&other.malformed_examples);
+        self.malformed_examples.sort_unstable();
+        self.malformed_examples.truncate(MALFORMED_EXAMPLES);
+    }
+}
+
+fn method_key(method: Method) -> &'static [u8] {
+    method.as_str().as_bytes()
+}
