@@ -28,7 +28,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read access logs and print aggregate statistics.
-    Report(ReportArgs),
+    Report(Box<ReportArgs>),
     /// List the log formats logveil reads, with their format strings.
     Formats,
 }
@@ -227,10 +227,10 @@ impl ReportArgs {
             }
             None => None,
         };
-        if let (Some(since), Some(until)) = (self.since, self.until) {
-            if since >= until {
-                bail!("--since is not before --until: the range is empty");
-            }
+        if let (Some(since), Some(until)) = (self.since, self.until)
+            && since >= until
+        {
+            bail!("--since is not before --until: the range is empty");
         }
         Ok(Plan {
             format: self.log_format,
@@ -397,7 +397,7 @@ mod tests {
         let mut argv = vec!["logveil", "report"];
         argv.extend_from_slice(extra);
         Cli::try_parse_from(argv).map(|cli| match cli.command {
-            Command::Report(args) => args,
+            Command::Report(args) => *args,
             Command::Formats => unreachable!(),
         })
     }

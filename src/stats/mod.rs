@@ -106,10 +106,10 @@ impl Stats {
         self.malformed[at.reason.index()] += 1;
         if self.malformed_examples.len() < MALFORMED_EXAMPLES {
             self.malformed_examples.push(at);
-        } else if let Some(max) = self.malformed_examples.iter_mut().max() {
-            if at < *max {
-                *max = at;
-            }
+        } else if let Some(max) = self.malformed_examples.iter_mut().max()
+            && at < *max
+        {
+            *max = at;
         }
     }
 

@@ -37,11 +37,12 @@ impl Sessions {
         let gap = self.gap;
         let spans = self.spans.entry(visitor.0).or_default();
         // Lines mostly come in time order: try the latest span first.
-        if let Some(last) = spans.last_mut() {
-            if t >= last.0 && t - last.1 < gap {
-                last.1 = last.1.max(t);
-                return;
-            }
+        if let Some(last) = spans.last_mut()
+            && t >= last.0
+            && t - last.1 < gap
+        {
+            last.1 = last.1.max(t);
+            return;
         }
         spans.push((t, t));
         if spans.len() > 1 {

@@ -1,0 +1,111 @@
+//! Helpers shared by the integration tests: run the binary, read its JSON, check it against the
+//! shipped JSON Schema.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A file of the shared third-party corpus, beside the repository.
+pub fn corpus(name: &str) -> PathBuf {
+    repo().join("../shared/corpus").join(name)
+}
+
+pub fn logveil() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_logveil"))
+}
+
+/// Runs `logveil` with `args`, feeding `stdin`.
+pub fn run(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = logveil()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// Runs `logveil report --format json ARGS`, checks exit code 0 and the schema, returns the JSON.
+pub fn report_json(args: &[&str]) -> Value {
+    report_json_stdin(args, b"")
+}
+
+pub fn report_json_stdin(args: &[&str], stdin: &[u8]) -> Value {
+    let mut all = vec!["report", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = run(&all, stdin);
+    assert!(
+        out.status.success(),
+        "logveil {all:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_valid(&json);
+    json
+}
+
+fn schema() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let text = std::fs::read_to_string(repo().join("schema/report.schema.json")).unwrap();
+        let schema: Value = serde_json::from_str(&text).unwrap();
+        jsonschema::validator_for(&schema).expect("the schema is valid")
+    })
+}
+
+/// Fails the test if `json` does not follow `schema/report.schema.json`.
+pub fn assert_valid(json: &Value) {
+    let errors: Vec<String> = schema()
+        .iter_errors(json)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not follow the schema: {errors:#?}"
+    );
+}
+
+/// The rows of a table as `(key, hits, visitors)`.
+pub fn rows(json: &Value, table: &str) -> Vec<(String, u64, u64)> {
+    json[table]
+        .as_array()
+        .unwrap_or_else(|| panic!("no table {table}"))
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_string(),
+                r["hits"].as_u64().unwrap(),
+                r["visitors"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+pub fn row<'a>(key: &str, hits: u64, visitors: u64) -> (String, u64, u64) {
+    (key.to_string(), hits, visitors)
+}
+
+pub fn total(json: &Value, field: &str) -> u64 {
+    json["totals"][field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no total {field}"))
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
