@@ -203,6 +203,7 @@ impl<'p> Anonymizer<'p> {
         };
 
         let (method, target) = split_request(raw.request);
+        let target = url::strip_origin(target);
         let is_bot = self.agents.is_bot(raw.user_agent);
         let is_page_view = method == Method::Get
             && ((200..300).contains(&raw.status) || raw.status == 304)

@@ -171,7 +171,7 @@ impl UrlPolicy {
 }
 
 /// `http://host:port/path` → `/path`; anything else is returned as is.
-fn strip_origin(target: &[u8]) -> &[u8] {
+pub fn strip_origin(target: &[u8]) -> &[u8] {
     if target.first() == Some(&b'/') {
         return target;
     }
