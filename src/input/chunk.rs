@@ -32,6 +32,8 @@ pub struct ChunkReader<R> {
     /// Bytes read from `reader`.
     bytes_read: u64,
     done: bool,
+    /// A read error held back until the whole lines read before it have been handed out.
+    pending_error: Option<io::Error>,
 }
 
 impl<R: Read> ChunkReader<R> {
@@ -44,6 +46,7 @@ impl<R: Read> ChunkReader<R> {
             next_line: 1,
             bytes_read: 0,
             done: false,
+            pending_error: None,
         }
     }
 
@@ -82,7 +85,13 @@ impl<R: Read> ChunkReader<R> {
     }
 
     /// The next chunk, or `None` at the end of the input.
+    ///
+    /// After a read error (a truncated gzip stream, say) the whole lines read before it are still
+    /// handed out, then the error is returned; the partial line at the break is dropped.
     pub fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
+        if let Some(e) = self.pending_error.take() {
+            return Err(e);
+        }
         let mut skipped = Vec::new();
         let mut buf = std::mem::take(&mut self.carry);
         // Bytes at the front of `buf` known to hold no newline.
@@ -93,7 +102,16 @@ impl<R: Read> ChunkReader<R> {
             } else {
                 buf.len() + self.chunk_size
             };
-            self.fill(&mut buf, want)?;
+            if let Err(e) = self.fill(&mut buf, want) {
+                self.done = true;
+                let whole = memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1);
+                if whole == 0 && skipped.is_empty() {
+                    return Err(e);
+                }
+                self.pending_error = Some(e);
+                buf.truncate(whole);
+                return Ok(Some(self.emit(buf, skipped)));
+            }
             if let Some(pos) = memchr::memrchr(b'\n', &buf[searched..]) {
                 self.carry = buf.split_off(searched + pos + 1);
                 return Ok(Some(self.emit(buf, skipped)));
@@ -182,6 +200,34 @@ mod tests {
         let joined: Vec<u8> = got.iter().flat_map(|c| c.data.clone()).collect();
         assert_eq!(joined, b"a\nb");
         assert!(chunks(b"", 4, 100).is_empty());
+    }
+
+    /// Reads its data, then fails like a truncated compressed stream.
+    struct FailingReader<'a>(&'a [u8]);
+
+    impl Read for FailingReader<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "cut"));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn whole_lines_before_a_read_error_are_kept() {
+        let mut r = ChunkReader::new(FailingReader(b"one\ntwo\nthr"), 1 << 20, 1 << 20);
+        let chunk = r.next_chunk().unwrap().unwrap();
+        assert_eq!(chunk.data, b"one\ntwo\n");
+        assert_eq!(
+            r.next_chunk().unwrap_err().kind(),
+            io::ErrorKind::UnexpectedEof
+        );
+        let mut r = ChunkReader::new(FailingReader(b"partial"), 1 << 20, 1 << 20);
+        assert!(r.next_chunk().is_err());
     }
 
     #[test]
