@@ -96,7 +96,7 @@ pub fn rows(json: &Value, table: &str) -> Vec<(String, u64, u64)> {
         .collect()
 }
 
-pub fn row<'a>(key: &str, hits: u64, visitors: u64) -> (String, u64, u64) {
+pub fn row(key: &str, hits: u64, visitors: u64) -> (String, u64, u64) {
     (key.to_string(), hits, visitors)
 }
 
