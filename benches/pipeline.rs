@@ -14,7 +14,8 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 fn corpus() -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/hackers-access.log");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/hackers-access.log");
     std::fs::read(path).expect("the shared corpus is beside the repository")
 }
 
@@ -48,7 +49,9 @@ fn stages(c: &mut Criterion) {
 
     group.bench_function("parse/combined", |b| {
         b.iter(|| {
-            let ok = format::lines(black_box(&data)).filter(|l| LogFormat::Combined.parse(l).is_ok()).count();
+            let ok = format::lines(black_box(&data))
+                .filter(|l| LogFormat::Combined.parse(l).is_ok())
+                .count();
             assert_eq!(ok, lines);
         })
     });
@@ -89,8 +92,14 @@ fn stages(c: &mut Criterion) {
     group.sample_size(10);
     for threads in [1, 2] {
         group.bench_function(format!("threads_{threads}"), |b| {
-            let analyzer = Analyzer::new(Plan { threads, ..Plan::default() });
-            let input = Input::Memory { name: "bench".into(), data: data.clone() };
+            let analyzer = Analyzer::new(Plan {
+                threads,
+                ..Plan::default()
+            });
+            let input = Input::Memory {
+                name: "bench".into(),
+                data: data.clone(),
+            };
             b.iter(|| {
                 let analysis = analyzer.run(std::slice::from_ref(&input)).unwrap();
                 assert_eq!(analysis.stats.hits as usize, lines);
@@ -102,9 +111,15 @@ fn stages(c: &mut Criterion) {
     let mut group = c.benchmark_group("merge");
     let parts: Vec<Stats> = (0..8)
         .map(|i| {
-            let analyzer = Analyzer::new(Plan { threads: 1, ..Plan::default() });
+            let analyzer = Analyzer::new(Plan {
+                threads: 1,
+                ..Plan::default()
+            });
             let slice = corpus();
-            let input = Input::Memory { name: format!("part{i}"), data: slice };
+            let input = Input::Memory {
+                name: format!("part{i}"),
+                data: slice,
+            };
             analyzer.run(&[input]).unwrap().stats
         })
         .collect();

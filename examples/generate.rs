@@ -29,7 +29,9 @@ fn parse_size(text: &str) -> u64 {
         Some('G' | 'g') => (&text[..text.len() - 1], 1 << 30),
         _ => (text, 1),
     };
-    let n: f64 = number.parse().expect("--size takes a number with K, M or G");
+    let n: f64 = number
+        .parse()
+        .expect("--size takes a number with K, M or G");
     (n * scale as f64) as u64
 }
 
@@ -56,7 +58,9 @@ fn options() -> Options {
             "--pages" => o.pages = value().parse().expect("--pages takes a number"),
             "--days" => o.days = value().parse().expect("--days takes a number"),
             "-o" | "--output" => o.output = Some(value()),
-            other => panic!("unknown argument {other}; see the doc comment of examples/generate.rs"),
+            other => {
+                panic!("unknown argument {other}; see the doc comment of examples/generate.rs")
+            }
         }
     }
     if o.size.is_none() && o.lines.is_none() {
@@ -92,27 +96,66 @@ const BOTS: &[&str] = &[
 ];
 
 const REFERRERS: &[&str] = &[
-    "-", "-", "-", "https://www.google.com/", "https://www.google.de/", "https://duckduckgo.com/",
-    "https://www.bing.com/search?q=example", "https://news.ycombinator.com/item?id=41234567",
-    "https://t.co/AbCdEf123", "https://www.reddit.com/r/programming/comments/abc/", "https://github.com/",
-    "https://example.org/blog/", "https://search.yahoo.com/search?p=logs",
+    "-",
+    "-",
+    "-",
+    "https://www.google.com/",
+    "https://www.google.de/",
+    "https://duckduckgo.com/",
+    "https://www.bing.com/search?q=example",
+    "https://news.ycombinator.com/item?id=41234567",
+    "https://t.co/AbCdEf123",
+    "https://www.reddit.com/r/programming/comments/abc/",
+    "https://github.com/",
+    "https://example.org/blog/",
+    "https://search.yahoo.com/search?p=logs",
 ];
 
-const ASSETS: &[&str] = &["/css/site.css", "/js/app.js", "/img/logo.png", "/favicon.ico", "/fonts/inter.woff2", "/img/hero.webp"];
-const SECTIONS: &[&str] = &["blog", "docs", "products", "news", "help", "about", "guides", "changelog"];
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const ASSETS: &[&str] = &[
+    "/css/site.css",
+    "/js/app.js",
+    "/img/logo.png",
+    "/favicon.ico",
+    "/fonts/inter.woff2",
+    "/img/hero.webp",
+];
+const SECTIONS: &[&str] = &[
+    "blog",
+    "docs",
+    "products",
+    "news",
+    "help",
+    "about",
+    "guides",
+    "changelog",
+];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// A client of the generated population: address (or host name) and agent.
 fn client(rng_seed: u64, index: usize) -> (String, &'static str) {
-    let mut r = fastrand::Rng::with_seed(rng_seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut r =
+        fastrand::Rng::with_seed(rng_seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let agent = AGENTS[skewed(&mut r, AGENTS.len())];
     let kind = r.u32(0..100);
     let addr = if kind < 10 {
         format!("2001:db8:{:x}:{:x}::{:x}", r.u16(..), r.u16(..), r.u16(1..))
     } else if kind < 13 {
-        format!("host-{}-{}.dsl.example-isp.{}", r.u8(..), r.u8(..), ["com", "net", "de", "co.uk"][r.usize(0..4)])
+        format!(
+            "host-{}-{}.dsl.example-isp.{}",
+            r.u8(..),
+            r.u8(..),
+            ["com", "net", "de", "co.uk"][r.usize(0..4)]
+        )
     } else {
-        format!("{}.{}.{}.{}", r.u8(1..224), r.u8(..), r.u8(..), r.u8(1..255))
+        format!(
+            "{}.{}.{}.{}",
+            r.u8(1..224),
+            r.u8(..),
+            r.u8(..),
+            r.u8(1..255)
+        )
     };
     (addr, agent)
 }
@@ -128,7 +171,12 @@ fn main() -> io::Result<()> {
     let pages: Vec<String> = (0..o.pages)
         .map(|i| match i {
             0 => "/".to_string(),
-            _ => format!("/{}/{}-{}", SECTIONS[i % SECTIONS.len()], ["intro", "setup", "release", "howto", "faq"][i % 5], letters(i)),
+            _ => format!(
+                "/{}/{}-{}",
+                SECTIONS[i % SECTIONS.len()],
+                ["intro", "setup", "release", "howto", "faq"][i % 5],
+                letters(i)
+            ),
         })
         .collect();
     let clients: Vec<(String, &str)> = (0..o.visitors).map(|i| client(o.seed, i)).collect();
@@ -147,7 +195,10 @@ fn main() -> io::Result<()> {
         let (y, m, d) = civil(days);
         let bot = rng.u32(0..100) < 15;
         let (addr, agent) = if bot {
-            (format!("66.249.{}.{}", rng.u8(64..80), rng.u8(1..255)), BOTS[rng.usize(0..BOTS.len())])
+            (
+                format!("66.249.{}.{}", rng.u8(64..80), rng.u8(1..255)),
+                BOTS[rng.usize(0..BOTS.len())],
+            )
         } else {
             let c = &clients[skewed(&mut rng, clients.len())];
             (c.0.clone(), c.1)
@@ -176,7 +227,11 @@ fn main() -> io::Result<()> {
             990..=996 => 403,
             _ => 500,
         };
-        let bytes = if status == 304 { 0 } else { rng.u32(200..60_000) };
+        let bytes = if status == 304 {
+            0
+        } else {
+            rng.u32(200..60_000)
+        };
         let referrer = REFERRERS[skewed(&mut rng, REFERRERS.len())];
         line.clear();
         use std::fmt::Write as _;

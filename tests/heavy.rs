@@ -23,7 +23,10 @@ fn sketched_visitors_stay_within_two_percent_and_threads_agree() {
     let copies = 60;
     let data = many_years(copies);
     let one = Analyzer::new(Plan::default())
-        .run(&[Input::Memory { name: "one".into(), data: std::fs::read(corpus("hackers-access.log")).unwrap() }])
+        .run(&[Input::Memory {
+            name: "one".into(),
+            data: std::fs::read(corpus("hackers-access.log")).unwrap(),
+        }])
         .unwrap();
     let one_plan = Plan::default();
     let one_report = Report::build(one, &one_plan, 5);
@@ -31,10 +34,21 @@ fn sketched_visitors_stay_within_two_percent_and_threads_agree() {
 
     let mut reports = Vec::new();
     for threads in [1, 2] {
-        let plan = Plan { threads, ..Plan::default() };
+        let plan = Plan {
+            threads,
+            ..Plan::default()
+        };
         let analyzer = Analyzer::new(plan.clone());
-        let analysis = analyzer.run(&[Input::Memory { name: "many".into(), data: data.clone() }]).unwrap();
-        assert!(!analysis.stats.visitors.is_exact(), "this test is about the sketch");
+        let analysis = analyzer
+            .run(&[Input::Memory {
+                name: "many".into(),
+                data: data.clone(),
+            }])
+            .unwrap();
+        assert!(
+            !analysis.stats.visitors.is_exact(),
+            "this test is about the sketch"
+        );
         reports.push(Report::build(analysis, &plan, 5));
     }
     for r in &reports {
@@ -42,16 +56,27 @@ fn sketched_visitors_stay_within_two_percent_and_threads_agree() {
         let got = r.totals.visitors as f64;
         assert!((got - exact).abs() / exact <= 0.02, "{got} vs {exact}");
         assert_eq!(r.totals.visits, one_report.totals.visits * copies as u64);
-        assert_eq!(r.totals.page_views, one_report.totals.page_views * copies as u64);
+        assert_eq!(
+            r.totals.page_views,
+            one_report.totals.page_views * copies as u64
+        );
     }
     // Hits are exact; sketched row visitors differ between runs (each has its own secrets) only
     // within the sketch's error.
-    let hits = |r: &Report| r.status_codes.iter().map(|c| (c.key.clone(), c.hits)).collect::<Vec<_>>();
+    let hits = |r: &Report| {
+        r.status_codes
+            .iter()
+            .map(|c| (c.key.clone(), c.hits))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(hits(&reports[0]), hits(&reports[1]));
     for (a, b) in reports[0].status_codes.iter().zip(&reports[1].status_codes) {
         let (a, b) = (a.visitors as f64, b.visitors as f64);
         assert!((a - b).abs() / a.max(1.0) <= 0.04, "{a} vs {b}");
     }
     assert_eq!(reports[0].timeline.daily.len(), 6 * copies);
-    assert_eq!(reports[0].pages.iter().map(|r| r.hits).sum::<u64>(), reports[0].totals.page_views);
+    assert_eq!(
+        reports[0].pages.iter().map(|r| r.hits).sum::<u64>(),
+        reports[0].totals.page_views
+    );
 }
