@@ -185,7 +185,7 @@ fn main() -> io::Result<()> {
     let total_lines = o.lines.unwrap_or(u64::MAX);
     let total_bytes = o.size.unwrap_or(u64::MAX);
     // Spread timestamps evenly over the days: estimate lines from the target size.
-    let expected_lines = o.lines.unwrap_or_else(|| total_bytes / 230).max(1) as f64;
+    let expected_lines = o.lines.unwrap_or(total_bytes / 230).max(1) as f64;
     let mut written = 0u64;
     let mut line = String::with_capacity(512);
     let mut n = 0u64;
