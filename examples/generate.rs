@@ -9,6 +9,7 @@
 //! assets, 15% come from bots, 10% of clients use IPv6 and 3% are logged by host name. The same
 //! arguments always give the same bytes.
 
+use logveil::format::time::civil_from_days;
 use std::io::{self, BufWriter, Write};
 
 struct Options {
@@ -192,7 +193,7 @@ fn main() -> io::Result<()> {
     while n < total_lines && written < total_bytes {
         let t = start + (n as f64 / expected_lines * span) as i64;
         let (secs, days) = (t.rem_euclid(86_400), t.div_euclid(86_400));
-        let (y, m, d) = civil(days);
+        let (y, m, d) = civil_from_days(days);
         let bot = rng.u32(0..100) < 15;
         let (addr, agent) = if bot {
             (
@@ -270,17 +271,4 @@ fn letters(mut i: usize) -> String {
     }
     out.reverse();
     String::from_utf8(out).unwrap()
-}
-
-/// Civil date of a day number since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }

@@ -219,7 +219,7 @@ impl ReportArgs {
                 if !crate::privacy::host::normalise_host(domain.as_bytes(), &mut name) {
                     bail!("--site-domain '{domain}' is not a host name");
                 }
-                crate::privacy::referrer::keep_registrable_domain(&mut name);
+                crate::privacy::host::keep_registrable_domain(&mut name);
                 if name.is_empty() {
                     bail!("--site-domain '{domain}' has no registrable domain");
                 }

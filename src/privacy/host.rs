@@ -60,6 +60,16 @@ pub fn registrable_domain(name: &[u8]) -> Option<&[u8]> {
     Some(domain)
 }
 
+/// Shortens a normalised host name in place to its registrable domain; empties it if it has none.
+pub fn keep_registrable_domain(name: &mut Vec<u8>) {
+    match registrable_domain(name).map(<[u8]>::len) {
+        Some(len) => {
+            name.drain(..name.len() - len);
+        }
+        None => name.clear(),
+    }
+}
+
 /// True when a label looks like it carries an address (`73-12-34-56`, `c0a80001ff`), so keeping
 /// it would keep the address.
 fn embeds_address(label: &[u8]) -> bool {

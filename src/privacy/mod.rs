@@ -193,7 +193,7 @@ impl<'p> Anonymizer<'p> {
                     return Err(MalformedReason::BadClient);
                 }
                 let visitor = self.keyer.key(time, &self.host, raw.user_agent);
-                referrer::keep_registrable_domain(&mut self.host);
+                host::keep_registrable_domain(&mut self.host);
                 if self.host.is_empty() {
                     (visitor, None, UNKNOWN_HOST)
                 } else {
@@ -253,7 +253,7 @@ impl<'p> Anonymizer<'p> {
 /// Splits `METHOD target [PROTOCOL]` into the method and the target.
 fn split_request(request: &[u8]) -> (Method, &[u8]) {
     let Some(sp) = memchr::memchr(b' ', request) else {
-        return (Method::parse(request).min_invalid(), b"");
+        return (Method::parse(request).without_target(), b"");
     };
     let method = Method::parse(&request[..sp]);
     let rest = &request[sp + 1..];
@@ -266,7 +266,7 @@ fn split_request(request: &[u8]) -> (Method, &[u8]) {
 
 impl Method {
     /// A request line with no space has no target: keep a known method, else call it invalid.
-    fn min_invalid(self) -> Method {
+    fn without_target(self) -> Method {
         if self == Method::Other {
             Method::Invalid
         } else {

@@ -1,6 +1,6 @@
 //! Referrers: reduced to the registrable domain of the referring URL.
 
-use super::host::{normalise_host, registrable_domain};
+use super::host::{keep_registrable_domain, normalise_host};
 
 /// Row key for requests without a referrer.
 pub const DIRECT: &[u8] = b"(direct)";
@@ -40,16 +40,6 @@ pub fn referrer_key_into(referrer: &[u8], site_domain: Option<&[u8]>, out: &mut 
     } else if Some(out.as_slice()) == site_domain {
         out.clear();
         out.extend_from_slice(SELF_REFERRAL);
-    }
-}
-
-/// Shortens a normalised host name in place to its registrable domain; empties it if it has none.
-pub fn keep_registrable_domain(name: &mut Vec<u8>) {
-    match registrable_domain(name).map(<[u8]>::len) {
-        Some(len) => {
-            name.drain(..name.len() - len);
-        }
-        None => name.clear(),
     }
 }
 
