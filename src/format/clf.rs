@@ -82,12 +82,12 @@ impl<'a> Cursor<'a> {
 
 /// True when the quote following `before` is escaped by an odd number of backslashes.
 #[inline]
-fn is_escaped(before: &[u8]) -> bool {
+pub(crate) fn is_escaped(before: &[u8]) -> bool {
     before.iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
 }
 
 #[inline]
-fn parse_status(token: &[u8]) -> Result<u16, Bad> {
+pub(crate) fn parse_status(token: &[u8]) -> Result<u16, Bad> {
     if token.len() != 3 || !token.iter().all(u8::is_ascii_digit) || token[0] == b'0' {
         return Err(Bad::BadStatus);
     }
@@ -97,7 +97,7 @@ fn parse_status(token: &[u8]) -> Result<u16, Bad> {
 }
 
 #[inline]
-fn parse_bytes(token: &[u8]) -> Result<u64, Bad> {
+pub(crate) fn parse_bytes(token: &[u8]) -> Result<u64, Bad> {
     if token == b"-" {
         return Ok(0);
     }
@@ -130,8 +130,7 @@ fn common_prefix<'a>(cur: &mut Cursor<'a>) -> Result<RawLine<'a>, Bad> {
         request,
         status,
         bytes,
-        referrer: b"",
-        user_agent: b"",
+        ..RawLine::default()
     })
 }
 

@@ -1,26 +1,39 @@
 //! The borrowed record a parser yields for one log line, and why a line can fail to parse.
 
+use super::time::TimeFormat;
 use serde::Serialize;
 
 /// The fields of one log line, borrowed from the chunk it was read from.
 ///
 /// Holds raw identifiers (client, user agent, referrer URL, query string); it cannot outlive its
-/// chunk and only [`crate::privacy`] reads it. Ident and remote-user fields are skipped by the
-/// parsers and never appear here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// chunk and only [`crate::privacy`] reads it. Ident, remote-user, cookie and authorization
+/// fields are skipped by the parsers and never appear here. A field the format lacks is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RawLine<'a> {
     /// Client address or host name, as written.
     pub client: &'a [u8],
-    /// Timestamp bytes between the brackets.
+    /// Timestamp bytes (without CLF brackets), written in `time_format`.
     pub time: &'a [u8],
-    /// The request line (`GET /path HTTP/1.1`), escapes untouched.
+    pub time_format: TimeFormat,
+    /// The request line (`GET /path HTTP/1.1`), escapes untouched; empty when the format logs
+    /// method, path and query apart.
     pub request: &'a [u8],
+    /// Method, when logged apart from the request line.
+    pub method: &'a [u8],
+    /// Path (possibly with `?query`), when logged apart from the request line.
+    pub path: &'a [u8],
+    /// Query string without its `?`, when logged apart.
+    pub query: &'a [u8],
     pub status: u16,
     pub bytes: u64,
-    /// Referer header, `-` or empty when absent (and in formats without it).
+    /// Referer header, `-` or empty when absent.
     pub referrer: &'a [u8],
-    /// User-Agent header, empty in formats without it.
+    /// User-Agent header.
     pub user_agent: &'a [u8],
+    /// X-Forwarded-For header (for `--client-from xff`).
+    pub forwarded_for: &'a [u8],
+    /// Accept-Language header.
+    pub accept_language: &'a [u8],
 }
 
 /// Why a line was not counted. Each reason is counted on its own in every report.
@@ -38,12 +51,14 @@ pub enum MalformedReason {
     BadBytes,
     BadReferrerField,
     BadUserAgentField,
+    /// Another field of a custom format did not match its expected shape or separator.
+    BadField,
     TrailingData,
 }
 
 impl MalformedReason {
     /// Every reason, in report order.
-    pub const ALL: [MalformedReason; 12] = [
+    pub const ALL: [MalformedReason; 13] = [
         Self::EmptyLine,
         Self::LineTooLong,
         Self::BadVhost,
@@ -55,6 +70,7 @@ impl MalformedReason {
         Self::BadBytes,
         Self::BadReferrerField,
         Self::BadUserAgentField,
+        Self::BadField,
         Self::TrailingData,
     ];
 
@@ -72,6 +88,7 @@ impl MalformedReason {
             Self::BadBytes => "bad_bytes",
             Self::BadReferrerField => "bad_referrer_field",
             Self::BadUserAgentField => "bad_user_agent_field",
+            Self::BadField => "bad_field",
             Self::TrailingData => "trailing_data",
         }
     }

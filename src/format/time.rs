@@ -1,7 +1,7 @@
-//! Timestamps: parsing the CLF `[dd/Mon/yyyy:HH:MM:SS ±hhmm]` form into UTC seconds, civil-date
-//! arithmetic, and RFC 3339 rendering.
+//! Timestamps: parsing the forms logs use (CLF, ISO 8601, epoch, strftime patterns) into UTC
+//! seconds, civil-date arithmetic, and RFC 3339 rendering.
 //!
-//! Hand-written because it runs once per line; [`ClfTimeCache`] keeps even that off the profile by
+//! Hand-written because it runs once per line; [`TimeCache`] keeps even that off the profile by
 //! reusing the last result while consecutive lines share the same second.
 
 /// Seconds since the Unix epoch, UTC.
@@ -126,26 +126,275 @@ pub fn parse_clf(text: &[u8]) -> Option<UnixSeconds> {
     Some(unix_from_parts(year, month, day, hour, minute, second)? - offset)
 }
 
-/// Remembers the last CLF timestamp parsed, since consecutive lines usually share it.
-///
-/// perf: log lines arrive in time order, so most lines repeat the previous line's second; a
-/// 26-byte comparison replaces the parse.
-#[derive(Default)]
-pub struct ClfTimeCache {
-    last_text: [u8; CLF_TIME_LEN],
-    last_value: Option<UnixSeconds>,
+/// How a log writes its timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeFormat {
+    /// `10/Oct/2000:13:55:36 -0700` (Apache `%t` without brackets, nginx `$time_local`).
+    #[default]
+    Clf,
+    /// `2000-10-10T13:55:36-07:00`, with optional fraction, `Z` or no offset (UTC).
+    Iso8601,
+    /// Seconds since the epoch, with an optional fraction (`$msec`, Caddy's `ts`).
+    EpochSeconds,
+    /// Milliseconds since the epoch.
+    EpochMillis,
+    /// Microseconds since the epoch.
+    EpochMicros,
+    /// A strftime pattern (Apache `%{...}t`), compiled once.
+    Strftime(&'static [StrftimeItem]),
 }
 
-impl ClfTimeCache {
-    /// Parses `text`, reusing the previous answer when the bytes are the same.
-    #[inline]
-    pub fn parse(&mut self, text: &[u8]) -> Option<UnixSeconds> {
-        if self.last_value.is_some() && text == self.last_text {
-            return self.last_value;
+/// One element of a compiled strftime pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrftimeItem {
+    Literal(u8),
+    /// `%Y`
+    Year,
+    /// `%y`: 2000 + the two digits below 70, 1900 + the others.
+    Year2,
+    /// `%m`
+    Month,
+    /// `%b`, `%h`: English month abbreviation.
+    MonthName,
+    /// `%d`, `%e` (space-padded)
+    Day,
+    /// `%H`
+    Hour,
+    /// `%M`
+    Minute,
+    /// `%S`
+    Second,
+    /// `%z`: `+hhmm`
+    Offset,
+    /// `%s`: epoch seconds
+    Epoch,
+    /// `%f`-like fraction digits after a literal dot, skipped.
+    Fraction,
+}
+
+/// Compiles a strftime pattern. `None` names the first conversion it does not support.
+pub fn compile_strftime(pattern: &str) -> Result<&'static [StrftimeItem], String> {
+    let mut items = Vec::new();
+    let mut chars = pattern.bytes();
+    while let Some(b) = chars.next() {
+        if b != b'%' {
+            items.push(StrftimeItem::Literal(b));
+            continue;
         }
-        let value = parse_clf(text)?;
-        self.last_text.copy_from_slice(text);
-        self.last_value = Some(value);
+        let conv = chars.next().ok_or("pattern ends with a lone %")?;
+        let expand: &[StrftimeItem] = match conv {
+            b'Y' => &[StrftimeItem::Year],
+            b'y' => &[StrftimeItem::Year2],
+            b'm' => &[StrftimeItem::Month],
+            b'b' | b'h' => &[StrftimeItem::MonthName],
+            b'd' | b'e' => &[StrftimeItem::Day],
+            b'H' => &[StrftimeItem::Hour],
+            b'M' => &[StrftimeItem::Minute],
+            b'S' => &[StrftimeItem::Second],
+            b'z' => &[StrftimeItem::Offset],
+            b's' => &[StrftimeItem::Epoch],
+            b'f' => &[StrftimeItem::Fraction],
+            b'T' => &[
+                StrftimeItem::Hour,
+                StrftimeItem::Literal(b':'),
+                StrftimeItem::Minute,
+                StrftimeItem::Literal(b':'),
+                StrftimeItem::Second,
+            ],
+            b'F' => &[
+                StrftimeItem::Year,
+                StrftimeItem::Literal(b'-'),
+                StrftimeItem::Month,
+                StrftimeItem::Literal(b'-'),
+                StrftimeItem::Day,
+            ],
+            b'D' => &[
+                StrftimeItem::Month,
+                StrftimeItem::Literal(b'/'),
+                StrftimeItem::Day,
+                StrftimeItem::Literal(b'/'),
+                StrftimeItem::Year2,
+            ],
+            b'%' => &[StrftimeItem::Literal(b'%')],
+            other => return Err(format!("unsupported time conversion %{}", other as char)),
+        };
+        items.extend_from_slice(expand);
+    }
+    // Leaked once per format string given by the user: the format lives as long as the run.
+    Ok(Box::leak(items.into_boxed_slice()))
+}
+
+/// Reads up to `max` digits at `*at`; `None` unless at least `min` were there.
+fn read_digits(text: &[u8], at: &mut usize, min: usize, max: usize) -> Option<i64> {
+    let start = *at;
+    let mut value = 0i64;
+    while *at < text.len() && *at - start < max && text[*at].is_ascii_digit() {
+        value = value * 10 + i64::from(text[*at] - b'0');
+        *at += 1;
+    }
+    (*at - start >= min).then_some(value)
+}
+
+fn parse_strftime(items: &[StrftimeItem], text: &[u8]) -> Option<UnixSeconds> {
+    let (mut y, mut mo, mut d, mut h, mut mi, mut s, mut off) = (1970i64, 1i64, 1i64, 0i64, 0i64, 0i64, 0i64);
+    let mut epoch = None;
+    let mut at = 0;
+    for item in items {
+        match *item {
+            StrftimeItem::Literal(b) => {
+                if text.get(at) != Some(&b) {
+                    return None;
+                }
+                at += 1;
+            }
+            StrftimeItem::Year => y = read_digits(text, &mut at, 4, 4)?,
+            StrftimeItem::Year2 => {
+                let v = read_digits(text, &mut at, 2, 2)?;
+                y = if v < 70 { 2000 + v } else { 1900 + v };
+            }
+            StrftimeItem::Month => mo = read_digits(text, &mut at, 1, 2)?,
+            StrftimeItem::MonthName => {
+                mo = i64::from(month_number(text.get(at..at + 3)?)?);
+                at += 3;
+            }
+            StrftimeItem::Day => {
+                if text.get(at) == Some(&b' ') {
+                    at += 1;
+                }
+                d = read_digits(text, &mut at, 1, 2)?;
+            }
+            StrftimeItem::Hour => h = read_digits(text, &mut at, 1, 2)?,
+            StrftimeItem::Minute => mi = read_digits(text, &mut at, 2, 2)?,
+            StrftimeItem::Second => s = read_digits(text, &mut at, 2, 2)?,
+            StrftimeItem::Offset => {
+                let sign = match text.get(at)? {
+                    b'+' => 1,
+                    b'-' => -1,
+                    _ => return None,
+                };
+                at += 1;
+                let oh = read_digits(text, &mut at, 2, 2)?;
+                if text.get(at) == Some(&b':') {
+                    at += 1;
+                }
+                let om = read_digits(text, &mut at, 2, 2)?;
+                off = sign * (oh * 3600 + om * 60);
+            }
+            StrftimeItem::Epoch => epoch = Some(read_digits(text, &mut at, 1, 12)?),
+            StrftimeItem::Fraction => {
+                read_digits(text, &mut at, 1, 9)?;
+            }
+        }
+    }
+    if at != text.len() {
+        return None;
+    }
+    if let Some(e) = epoch {
+        return Some(e);
+    }
+    let t = unix_from_parts(y, u32::try_from(mo).ok()?, u32::try_from(d).ok()?, h as u32, mi as u32, s as u32)?;
+    Some(t - off)
+}
+
+/// `2000-10-10T13:55:36[.fff][Z|±hh:mm|±hhmm]`; a space may stand for the `T`.
+pub fn parse_iso8601(text: &[u8]) -> Option<UnixSeconds> {
+    if text.len() < 19 || text[4] != b'-' || text[7] != b'-' || !matches!(text[10], b'T' | b' ') {
+        return None;
+    }
+    let mut at = 0;
+    let y = read_digits(text, &mut at, 4, 4)?;
+    at += 1;
+    let mo = read_digits(text, &mut at, 2, 2)?;
+    at += 1;
+    let d = read_digits(text, &mut at, 2, 2)?;
+    at += 1;
+    let h = read_digits(text, &mut at, 2, 2)?;
+    (text.get(at) == Some(&b':')).then_some(())?;
+    at += 1;
+    let mi = read_digits(text, &mut at, 2, 2)?;
+    (text.get(at) == Some(&b':')).then_some(())?;
+    at += 1;
+    let s = read_digits(text, &mut at, 2, 2)?;
+    if text.get(at) == Some(&b'.') || text.get(at) == Some(&b',') {
+        at += 1;
+        read_digits(text, &mut at, 1, 9)?;
+    }
+    let off = match text.get(at) {
+        None => 0,
+        Some(b'Z' | b'z') if at + 1 == text.len() => 0,
+        Some(&sign @ (b'+' | b'-')) => {
+            at += 1;
+            let oh = read_digits(text, &mut at, 2, 2)?;
+            if text.get(at) == Some(&b':') {
+                at += 1;
+            }
+            let om = read_digits(text, &mut at, 2, 2)?;
+            if at != text.len() || oh > 23 || om > 59 {
+                return None;
+            }
+            (if sign == b'+' { 1 } else { -1 }) * (oh * 3600 + om * 60)
+        }
+        _ => return None,
+    };
+    Some(unix_from_parts(y, mo as u32, d as u32, h as u32, mi as u32, s as u32)? - off)
+}
+
+/// Epoch time with an optional fraction, divided by `per_second` (1, 1000, 1000000).
+fn parse_epoch(text: &[u8], per_second: i64) -> Option<UnixSeconds> {
+    let mut at = 0;
+    let whole = read_digits(text, &mut at, 1, 19)?;
+    if at < text.len() {
+        (text[at] == b'.').then_some(())?;
+        at += 1;
+        read_digits(text, &mut at, 1, 12)?;
+        (at == text.len()).then_some(())?;
+    }
+    Some(whole / per_second)
+}
+
+impl TimeFormat {
+    /// Parses `text` into UTC seconds.
+    pub fn parse(self, text: &[u8]) -> Option<UnixSeconds> {
+        match self {
+            TimeFormat::Clf => parse_clf(text),
+            TimeFormat::Iso8601 => parse_iso8601(text),
+            TimeFormat::EpochSeconds => parse_epoch(text, 1),
+            TimeFormat::EpochMillis => parse_epoch(text, 1000),
+            TimeFormat::EpochMicros => parse_epoch(text, 1_000_000),
+            TimeFormat::Strftime(items) => parse_strftime(items, text),
+        }
+    }
+}
+
+/// The longest timestamp the cache remembers; longer ones are parsed every time.
+const CACHED_TIME_LEN: usize = 32;
+
+/// Remembers the last timestamp parsed, since consecutive lines usually share it.
+///
+/// perf: log lines arrive in time order, so most lines repeat the previous line's second; a
+/// short byte comparison replaces the parse.
+#[derive(Default)]
+pub struct TimeCache {
+    format: TimeFormat,
+    len: usize,
+    text: [u8; CACHED_TIME_LEN],
+    value: Option<UnixSeconds>,
+}
+
+impl TimeCache {
+    /// Parses `text` written in `format`, reusing the previous answer when nothing changed.
+    #[inline]
+    pub fn parse(&mut self, format: TimeFormat, text: &[u8]) -> Option<UnixSeconds> {
+        if self.value.is_some() && text.len() == self.len && text == &self.text[..self.len] && format == self.format {
+            return self.value;
+        }
+        let value = format.parse(text)?;
+        if text.len() <= CACHED_TIME_LEN {
+            self.text[..text.len()].copy_from_slice(text);
+            self.len = text.len();
+            self.format = format;
+            self.value = Some(value);
+        }
         Some(value)
     }
 }
@@ -215,12 +464,55 @@ mod tests {
 
     #[test]
     fn cache_returns_same_value_and_follows_changes() {
-        let mut cache = ClfTimeCache::default();
-        let a = cache.parse(b"25/Oct/2015:04:11:25 +0100");
-        assert_eq!(a, cache.parse(b"25/Oct/2015:04:11:25 +0100"));
-        let b = cache.parse(b"25/Oct/2015:04:11:26 +0100");
+        let mut cache = TimeCache::default();
+        let clf = TimeFormat::Clf;
+        let a = cache.parse(clf, b"25/Oct/2015:04:11:25 +0100");
+        assert_eq!(a, cache.parse(clf, b"25/Oct/2015:04:11:25 +0100"));
+        let b = cache.parse(clf, b"25/Oct/2015:04:11:26 +0100");
         assert_eq!(b, a.map(|t| t + 1));
-        assert_eq!(cache.parse(b"garbage"), None);
-        assert_eq!(cache.parse(b"25/Oct/2015:04:11:26 +0100"), b);
+        assert_eq!(cache.parse(clf, b"garbage"), None);
+        assert_eq!(cache.parse(clf, b"25/Oct/2015:04:11:26 +0100"), b);
+        assert_eq!(cache.parse(TimeFormat::EpochSeconds, b"25/Oct/2015:04:11:26 +0100"), None);
+    }
+
+    #[test]
+    fn every_format_reads_the_same_instant() {
+        // 2015-10-25T03:11:25Z
+        let want = Some(1_445_742_685);
+        assert_eq!(TimeFormat::Clf.parse(b"25/Oct/2015:04:11:25 +0100"), want);
+        for iso in [
+            &b"2015-10-25T03:11:25Z"[..],
+            b"2015-10-25T04:11:25+01:00",
+            b"2015-10-25T04:11:25.123+0100",
+            b"2015-10-25 03:11:25",
+            b"2015-10-24T23:11:25-04:00",
+        ] {
+            assert_eq!(TimeFormat::Iso8601.parse(iso), want, "{}", String::from_utf8_lossy(iso));
+        }
+        assert_eq!(TimeFormat::EpochSeconds.parse(b"1445742685.8155608"), want);
+        assert_eq!(TimeFormat::EpochSeconds.parse(b"1445742685"), want);
+        assert_eq!(TimeFormat::EpochMillis.parse(b"1445742685815"), want);
+        assert_eq!(TimeFormat::EpochMicros.parse(b"1445742685815560"), want);
+        let apache_default = compile_strftime("%d/%b/%Y:%H:%M:%S %z").unwrap();
+        assert_eq!(TimeFormat::Strftime(apache_default).parse(b"25/Oct/2015:04:11:25 +0100"), want);
+        let iso_like = compile_strftime("%F %T").unwrap();
+        assert_eq!(TimeFormat::Strftime(iso_like).parse(b"2015-10-25 03:11:25"), want);
+        let epoch = compile_strftime("%s").unwrap();
+        assert_eq!(TimeFormat::Strftime(epoch).parse(b"1445742685"), want);
+    }
+
+    #[test]
+    fn malformed_times_are_refused() {
+        for (format, text) in [
+            (TimeFormat::Iso8601, &b"2015-10-25T03:11"[..]),
+            (TimeFormat::Iso8601, b"2015-13-25T03:11:25Z"),
+            (TimeFormat::Iso8601, b"2015-10-25T03:11:25Zjunk"),
+            (TimeFormat::EpochSeconds, b"14457x"),
+            (TimeFormat::EpochSeconds, b""),
+            (TimeFormat::Strftime(compile_strftime("%F %T").unwrap()), b"2015-10-25 03:11:25 extra"),
+        ] {
+            assert_eq!(format.parse(text), None, "{}", String::from_utf8_lossy(text));
+        }
+        assert!(compile_strftime("%Q").unwrap_err().contains("%Q"));
     }
 }

@@ -14,7 +14,7 @@ pub mod url;
 pub mod visitor;
 
 use crate::enrich::agent::AgentClassifier;
-use crate::format::time::{ClfTimeCache, UnixSeconds};
+use crate::format::time::{TimeCache, UnixSeconds};
 use crate::format::{MalformedReason, RawLine};
 use ip::IpPrefix;
 use std::net::IpAddr;
@@ -141,7 +141,7 @@ pub struct Event<'a> {
 pub struct Anonymizer<'p> {
     policy: &'p PrivacyPolicy,
     keyer: VisitorKeyer<'p>,
-    times: ClfTimeCache,
+    times: TimeCache,
     agents: AgentClassifier,
     page: Vec<u8>,
     referrer: Vec<u8>,
@@ -153,7 +153,7 @@ impl<'p> Anonymizer<'p> {
         Anonymizer {
             policy,
             keyer: secrets.keyer(),
-            times: ClfTimeCache::default(),
+            times: TimeCache::default(),
             agents: AgentClassifier::default(),
             page: Vec::with_capacity(256),
             referrer: Vec::with_capacity(64),
@@ -165,7 +165,7 @@ impl<'p> Anonymizer<'p> {
     #[inline]
     pub fn time_of(&mut self, raw: &RawLine<'_>) -> Result<UnixSeconds, MalformedReason> {
         self.times
-            .parse(raw.time)
+            .parse(raw.time_format, raw.time)
             .ok_or(MalformedReason::BadTimestamp)
     }
 
@@ -202,15 +202,14 @@ impl<'p> Anonymizer<'p> {
             }
         };
 
-        let (method, target) = split_request(raw.request);
-        let target = url::strip_origin(target);
+        let (method, path, query) = request_parts(raw);
         let is_bot = self.agents.is_bot(raw.user_agent);
         let is_page_view = method == Method::Get
             && ((200..300).contains(&raw.status) || raw.status == 304)
-            && target.first() == Some(&b'/')
-            && !self.is_asset(target);
+            && path.first() == Some(&b'/')
+            && !self.is_asset(path);
         if is_page_view {
-            policy.url.scrub_path_into(target, &mut self.page);
+            policy.url.scrub_parts_into(path, query, &mut self.page);
         } else {
             self.page.clear();
         }
@@ -235,9 +234,9 @@ impl<'p> Anonymizer<'p> {
         })
     }
 
-    fn is_asset(&self, target: &[u8]) -> bool {
-        let end = memchr::memchr3(b'?', b'#', b';', target).unwrap_or(target.len());
-        let path = &target[..end];
+    fn is_asset(&self, path: &[u8]) -> bool {
+        let end = memchr::memchr(b';', path).unwrap_or(path.len());
+        let path = &path[..end];
         let last = memchr::memrchr(b'/', path).map_or(path, |i| &path[i + 1..]);
         let Some(dot) = memchr::memrchr(b'.', last) else {
             return false;
@@ -248,6 +247,19 @@ impl<'p> Anonymizer<'p> {
             .iter()
             .any(|known| known.eq_ignore_ascii_case(ext))
     }
+}
+
+/// Method, path (origin removed) and query of a line, from its request line or from the fields
+/// logged apart.
+fn request_parts<'a>(raw: &RawLine<'a>) -> (Method, &'a [u8], &'a [u8]) {
+    if raw.request.is_empty() && !raw.method.is_empty() {
+        let (path, query) = url::split_target(raw.path);
+        let query = if query.is_empty() { raw.query } else { query };
+        return (Method::parse(raw.method), path, query);
+    }
+    let (method, target) = split_request(raw.request);
+    let (path, query) = url::split_target(target);
+    (method, path, query)
 }
 
 /// Splits `METHOD target [PROTOCOL]` into the method and the target.

@@ -116,10 +116,13 @@ impl UrlPolicy {
     ///
     /// Targets in absolute form (`http://host/path`, as proxies see them) keep only the path.
     pub fn scrub_path_into(&self, target: &[u8], out: &mut Vec<u8>) {
+        let (path, query) = split_target(target);
+        self.scrub_parts_into(path, query, out);
+    }
+
+    /// Like [`Self::scrub_path_into`], for logs that write path and query apart.
+    pub fn scrub_parts_into(&self, path: &[u8], query: &[u8], out: &mut Vec<u8>) {
         out.clear();
-        let target = strip_origin(target);
-        let end = memchr::memchr2(b'?', b'#', target).unwrap_or(target.len());
-        let (path, rest) = target.split_at(end);
         for (i, seg) in path.split(|&b| b == b'/').enumerate() {
             if i > 0 {
                 out.push(b'/');
@@ -130,13 +133,7 @@ impl UrlPolicy {
             };
             out.extend_from_slice(classify_segment(seg).unwrap_or(seg));
         }
-        if let Some(query) = rest.strip_prefix(b"?") {
-            let query = match memchr::memchr(b'#', query) {
-                Some(at) => &query[..at],
-                None => query,
-            };
-            self.keep_allowed_params(query, out);
-        }
+        self.keep_allowed_params(query, out);
         if out.len() > MAX_PAGE_LEN {
             let mut cut = MAX_PAGE_LEN;
             // Do not cut a UTF-8 sequence in two.
@@ -168,6 +165,19 @@ impl UrlPolicy {
             out.extend_from_slice(classify_segment(value).unwrap_or(value));
         }
     }
+}
+
+/// Splits a request target into its path (origin removed) and its query (without `?` and
+/// fragment).
+pub fn split_target(target: &[u8]) -> (&[u8], &[u8]) {
+    let target = strip_origin(target);
+    let end = memchr::memchr2(b'?', b'#', target).unwrap_or(target.len());
+    let (path, rest) = target.split_at(end);
+    let query = match rest.strip_prefix(b"?") {
+        Some(q) => &q[..memchr::memchr(b'#', q).unwrap_or(q.len())],
+        None => b"",
+    };
+    (path, query)
 }
 
 /// `http://host:port/path` → `/path`; anything else is returned as is.
