@@ -1,7 +1,7 @@
 //! The command line: clap definitions, their conversion into a [`Plan`], and the `report` and
 //! `formats` commands. `main.rs` only calls [`run`].
 
-use crate::format::{FormatChoice, LogFormat};
+use crate::format::{FormatChoice, preset};
 use crate::input;
 use crate::pipeline::{Analyzer, Plan};
 use crate::privacy::url::UrlPolicy;
@@ -62,10 +62,11 @@ pub struct ReportArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Set the log format: auto, combined, common or vcombined.
+    /// Set the log format: auto, a preset name (see `logveil formats`) or a format string.
     ///
-    /// auto (the default) tries every format on the first lines of each input and says which it
-    /// chose.
+    /// auto (the default) tries every preset on the first lines of each input and says which it
+    /// chose. A format string uses Apache `LogFormat` directives (`%h %t "%r" %>s ...`) or nginx
+    /// `log_format` variables (`$remote_addr [$time_local] "$request" $status ...`).
     #[arg(long, default_value = "auto", value_name = "NAME")]
     pub log_format: FormatChoice,
 
@@ -233,7 +234,7 @@ impl ReportArgs {
             bail!("--since is not before --until: the range is empty");
         }
         Ok(Plan {
-            format: self.log_format,
+            format: self.log_format.clone(),
             privacy: PrivacyPolicy {
                 ipv4_prefix: self.ipv4_prefix,
                 ipv6_prefix: self.ipv6_prefix,
@@ -275,7 +276,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Report(args) => run_report(&args),
         Command::Formats => {
             let mut out = io::stdout().lock();
-            for f in LogFormat::ALL {
+            for f in preset::all() {
                 writeln!(out, "{:<10} {}", f.name(), f.format_string())?;
             }
             Ok(0)
@@ -292,7 +293,7 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<u8> {
         .context("cannot start worker threads")?;
 
     for summary in &analysis.inputs {
-        if let Some(d) = summary.detection {
+        if let Some(d) = &summary.detection {
             eprintln!(
                 "logveil: {}: log format {} ({} of {} sample lines match)",
                 summary.name, d.format, d.matched, d.sampled
@@ -481,7 +482,10 @@ mod tests {
             Some(&b"example.co.uk"[..])
         );
         assert!(plan.include_bots);
-        assert_eq!(plan.format, FormatChoice::Fixed(LogFormat::Common));
+        assert_eq!(
+            plan.format,
+            FormatChoice::Fixed(preset::by_name("common").unwrap())
+        );
         assert_eq!(plan.threads, 2);
         assert_eq!(
             plan.privacy.asset_extensions,

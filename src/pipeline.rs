@@ -172,30 +172,29 @@ impl Analyzer {
         };
         summary.compression = Some(compression);
         let mut chunks = ChunkReader::new(reader, self.plan.chunk_size, self.plan.max_line);
-        let mut format = match self.plan.format {
-            FormatChoice::Fixed(f) => Some(f),
+        let mut format = match &self.plan.format {
+            FormatChoice::Fixed(f) => Some(f.clone()),
             FormatChoice::Auto => None,
         };
         loop {
             match chunks.next_chunk() {
                 Ok(Some(chunk)) => {
-                    let format = match format {
-                        Some(f) => f,
+                    let format = match &format {
+                        Some(f) => f.clone(),
                         None => {
                             // Detect on the first chunk that has a line.
                             if chunk.data.is_empty() {
                                 continue;
                             }
                             match preset::detect(&chunk.data) {
-                                Some(d) => {
+                                Some(d) if d.fits() => {
+                                    let f = d.format.clone();
                                     summary.detection = Some(d);
-                                    *format.insert(d.format)
+                                    format = Some(f.clone());
+                                    f
                                 }
-                                None => {
-                                    summary.error = Some(format!(
-                                        "no supported log format ({}) matches the first lines",
-                                        LogFormat::ALL.map(LogFormat::name).join(", ")
-                                    ));
+                                closest => {
+                                    summary.error = Some(no_format_fits(closest.as_ref()));
                                     break;
                                 }
                             }
@@ -235,6 +234,19 @@ impl Analyzer {
     }
 }
 
+/// Says that no preset fits an input, naming the closest and why its lines fail.
+fn no_format_fits(closest: Option<&Detection>) -> String {
+    let mut message = "no known log format matches the first lines".to_string();
+    if let Some(d) = closest {
+        message.push_str(&format!("; the closest preset is {}", d.format.name()));
+        if let Some(reason) = d.first_failure {
+            message.push_str(&format!(", whose lines fail with {}", reason.as_str()));
+        }
+    }
+    message.push_str(" (give the format with --log-format; `logveil formats` lists the presets)");
+    message
+}
+
 /// One worker's state: its privacy step (with caches and buffers) and its counts.
 struct Worker<'a> {
     anonymizer: Anonymizer<'a>,
@@ -262,7 +274,7 @@ impl<'a> Worker<'a> {
             });
         }
         for (offset, line) in format::lines(&job.chunk.data).enumerate() {
-            if let Err(reason) = self.process_line(job.format, line) {
+            if let Err(reason) = self.process_line(&job.format, line) {
                 self.stats.add_malformed(LineRef {
                     input: job.input,
                     line: job.chunk.first_line + offset as u64,
@@ -273,7 +285,7 @@ impl<'a> Worker<'a> {
     }
 
     #[inline]
-    fn process_line(&mut self, format: LogFormat, line: &[u8]) -> Result<(), MalformedReason> {
+    fn process_line(&mut self, format: &LogFormat, line: &[u8]) -> Result<(), MalformedReason> {
         if line.is_empty() {
             return Err(MalformedReason::EmptyLine);
         }

@@ -86,7 +86,10 @@ fn unknown_formats_and_bad_usage_have_their_exit_codes() {
         b"{\"json\": true}\n{\"json\": false}\n",
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no supported log format"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no known log format matches the first lines")
+    );
     let out = run(&["report", "--ipv4-prefix", "40"], b"");
     assert_eq!(out.status.code(), Some(2));
     let out = run(&["report", "--no-such-flag"], b"");

@@ -6,64 +6,93 @@
 pub mod clf;
 pub mod line;
 pub mod preset;
+pub mod program;
+pub mod spec;
 pub mod time;
 
 pub use line::{MalformedReason, RawLine};
 
-use serde::Serialize;
+use program::FieldProgram;
+use spec::ParseFormatError;
 use std::fmt;
+use std::sync::Arc;
 
-/// A log format the parser knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogFormat {
-    /// NCSA combined: common plus Referer and User-Agent (Apache `combined`, nginx default).
-    Combined,
-    /// NCSA common: no Referer, no User-Agent.
-    Common,
-    /// Apache `vcombined`: `vhost:port` followed by combined.
-    VCombined,
+/// A hand-tuned parser for one of the most common formats.
+pub type HandParser = for<'a> fn(&'a [u8]) -> Result<RawLine<'a>, MalformedReason>;
+
+enum Parser {
+    Hand(HandParser),
+    Program(FieldProgram),
 }
 
+struct Inner {
+    name: String,
+    format_string: String,
+    parser: Parser,
+}
+
+/// A log format: a name, the format string it stands for, and what parses its lines. Cheap to
+/// clone; built once per run.
+#[derive(Clone)]
+pub struct LogFormat(Arc<Inner>);
+
 impl LogFormat {
-    /// Every format, most specific first (the order `auto` breaks ties in).
-    pub const ALL: [LogFormat; 3] = [LogFormat::VCombined, LogFormat::Combined, LogFormat::Common];
+    /// A format parsed by hand-written code.
+    pub fn hand(name: &str, format_string: &str, parser: HandParser) -> LogFormat {
+        LogFormat(Arc::new(Inner {
+            name: name.to_string(),
+            format_string: format_string.to_string(),
+            parser: Parser::Hand(parser),
+        }))
+    }
+
+    /// A format compiled from an Apache `LogFormat` or nginx `log_format` string.
+    pub fn compiled(name: &str, format_string: &str) -> Result<LogFormat, ParseFormatError> {
+        Ok(Self::from_program(
+            name,
+            FieldProgram::compile(format_string)?,
+        ))
+    }
+
+    pub fn from_program(name: &str, program: FieldProgram) -> LogFormat {
+        LogFormat(Arc::new(Inner {
+            name: name.to_string(),
+            format_string: program.source().to_string(),
+            parser: Parser::Program(program),
+        }))
+    }
 
     /// Parses one line (without its line terminator).
     #[inline]
-    pub fn parse(self, line: &[u8]) -> Result<RawLine<'_>, MalformedReason> {
-        match self {
-            LogFormat::Combined => clf::parse_combined(line),
-            LogFormat::Common => clf::parse_common(line),
-            LogFormat::VCombined => clf::parse_vcombined(line),
+    pub fn parse<'a>(&self, line: &'a [u8]) -> Result<RawLine<'a>, MalformedReason> {
+        match &self.0.parser {
+            Parser::Hand(parse) => parse(line),
+            Parser::Program(program) => program.parse(line),
         }
     }
 
-    /// The name used on the command line and in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            LogFormat::Combined => "combined",
-            LogFormat::Common => "common",
-            LogFormat::VCombined => "vcombined",
-        }
+    /// The preset name, or `custom` for a format string given on the command line.
+    pub fn name(&self) -> &str {
+        &self.0.name
     }
 
-    /// The equivalent Apache `LogFormat` string, for `--help` and documentation.
-    pub fn format_string(self) -> &'static str {
-        match self {
-            LogFormat::Combined => r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#,
-            LogFormat::Common => r#"%h %l %u %t "%r" %>s %b"#,
-            LogFormat::VCombined => {
-                r#"%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i""#
-            }
-        }
+    /// The format string (Apache `LogFormat` or nginx `log_format` syntax).
+    pub fn format_string(&self) -> &str {
+        &self.0.format_string
     }
+}
 
-    /// Looks a format up by name.
-    pub fn from_name(name: &str) -> Option<LogFormat> {
-        Self::ALL
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(name))
+impl PartialEq for LogFormat {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name() && self.format_string() == other.format_string()
+    }
+}
+
+impl Eq for LogFormat {}
+
+impl fmt::Debug for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LogFormat({})", self.name())
     }
 }
 
@@ -74,7 +103,7 @@ impl fmt::Display for LogFormat {
 }
 
 /// What the user asked for: one format, or detection from the first lines of each input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormatChoice {
     Auto,
     Fixed(LogFormat),
@@ -83,16 +112,27 @@ pub enum FormatChoice {
 impl std::str::FromStr for FormatChoice {
     type Err = String;
 
+    /// `auto`, a preset name, or a format string (Apache `%` directives or nginx `$` variables).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s.eq_ignore_ascii_case("auto") {
             return Ok(FormatChoice::Auto);
         }
-        LogFormat::from_name(s)
-            .map(FormatChoice::Fixed)
-            .ok_or_else(|| {
-                let names: Vec<_> = LogFormat::ALL.iter().map(|f| f.name()).collect();
-                format!("unknown log format (expected auto, {})", names.join(", "))
-            })
+        if let Some(preset) = preset::by_name(s) {
+            return Ok(FormatChoice::Fixed(preset));
+        }
+        if s.contains(['%', '$']) {
+            return LogFormat::compiled("custom", s)
+                .map(FormatChoice::Fixed)
+                .map_err(|e| format!("in the format string at {e}"));
+        }
+        Err(format!(
+            "unknown log format (expected auto, a format string, or one of: {})",
+            preset::all()
+                .iter()
+                .map(LogFormat::name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
     }
 }
 
@@ -120,11 +160,11 @@ mod tests {
     }
 
     #[test]
-    fn format_choice_parses_names() {
+    fn format_choice_parses_names_and_strings() {
         assert_eq!("auto".parse::<FormatChoice>(), Ok(FormatChoice::Auto));
         assert_eq!(
             "COMBINED".parse::<FormatChoice>(),
-            Ok(FormatChoice::Fixed(LogFormat::Combined))
+            Ok(FormatChoice::Fixed(preset::by_name("combined").unwrap()))
         );
         assert!(
             "xml"
@@ -132,5 +172,12 @@ mod tests {
                 .unwrap_err()
                 .contains("vcombined")
         );
+        let FormatChoice::Fixed(custom) = "%h %t \"%r\" %>s".parse::<FormatChoice>().unwrap()
+        else {
+            panic!("a format string is a fixed format")
+        };
+        assert_eq!(custom.name(), "custom");
+        let err = "%h %t %Z".parse::<FormatChoice>().unwrap_err();
+        assert!(err.contains("column 7"), "{err}");
     }
 }

@@ -1,46 +1,126 @@
-//! Format detection for `--log-format auto`: try every known format on a sample of lines and keep
-//! the one that parses the most.
+//! Presets, the formats people's servers write, and detection for `--log-format auto`: try every
+//! preset on a sample of lines and keep the one that parses the most.
 
-use super::{LogFormat, lines};
+use super::{LogFormat, MalformedReason, clf, lines};
+use std::sync::OnceLock;
 
 /// How many non-empty lines detection looks at.
 pub const SAMPLE_LINES: usize = 200;
 
-/// The outcome of detection on one input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Every preset, most specific first (the order `auto` breaks ties in).
+pub fn all() -> &'static [LogFormat] {
+    static PRESETS: OnceLock<Vec<LogFormat>> = OnceLock::new();
+    PRESETS.get_or_init(|| {
+        let compiled = |name: &str, s: &str| {
+            LogFormat::compiled(name, s).unwrap_or_else(|e| panic!("preset {name} does not compile: {e}"))
+        };
+        vec![
+            compiled(
+                "traefik",
+                r#"%h - %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %{requests}e "%{router}e" "%{server}e" %Dms"#,
+            ),
+            compiled(
+                "nginx",
+                r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for""#,
+            ),
+            LogFormat::hand(
+                "vcombined",
+                r#"%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i""#,
+                clf::parse_vcombined,
+            ),
+            LogFormat::hand("combined", r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#, clf::parse_combined),
+            compiled("vcommon", r#"%v %h %l %u %t "%r" %>s %b"#),
+            LogFormat::hand("common", r#"%h %l %u %t "%r" %>s %b"#, clf::parse_common),
+        ]
+    })
+}
+
+/// The preset called `name` (case-insensitive).
+pub fn by_name(name: &str) -> Option<LogFormat> {
+    all()
+        .iter()
+        .find(|f| f.name().eq_ignore_ascii_case(name))
+        .cloned()
+}
+
+/// How well one format fits a sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
     pub format: LogFormat,
-    /// Sample lines the chosen format parsed.
+    /// Sample lines the format parsed.
     pub matched: usize,
     /// Non-empty sample lines looked at.
     pub sampled: usize,
+    /// The most common reason the other lines failed, if any did.
+    pub first_failure: Option<MalformedReason>,
 }
 
-/// Picks the format that parses most of the first [`SAMPLE_LINES`] non-empty lines of `sample`.
-///
-/// Ties go to the more specific format. Returns `None` when no format parses any sampled line.
+impl Detection {
+    /// True when the format parsed at least one sample line.
+    pub fn fits(&self) -> bool {
+        self.matched > 0
+    }
+}
+
+/// Tries every preset on the first [`SAMPLE_LINES`] non-empty lines of `sample` and returns the
+/// best: the one that parses most lines; ties go to the more specific preset. When nothing
+/// parses a line, the result names the preset that got furthest (`fits()` is false).
 pub fn detect(sample: &[u8]) -> Option<Detection> {
     let sampled: Vec<&[u8]> = lines(sample)
         .filter(|l| !l.is_empty())
         .take(SAMPLE_LINES)
         .collect();
-    let mut best: Option<Detection> = None;
-    for format in LogFormat::ALL {
-        let matched = sampled.iter().filter(|l| format.parse(l).is_ok()).count();
-        if matched > 0 && best.is_none_or(|b| matched > b.matched) {
-            best = Some(Detection {
-                format,
-                matched,
-                sampled: sampled.len(),
-            });
+    if sampled.is_empty() {
+        return None;
+    }
+    let mut best: Option<(Detection, usize)> = None;
+    for format in all() {
+        let mut matched = 0;
+        let mut failures = [0usize; MalformedReason::ALL.len()];
+        for line in &sampled {
+            match format.parse(line) {
+                Ok(_) => matched += 1,
+                Err(reason) => failures[reason.index()] += 1,
+            }
+        }
+        let (worst, count) = failures
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, n)| **n)
+            .map(|(i, n)| (i, *n))
+            .unwrap();
+        let first_failure = (count > 0).then_some(MalformedReason::ALL[worst]);
+        // Among formats that parse nothing, prefer the one whose lines fail latest.
+        let depth = first_failure.map_or(usize::MAX, |r| r.index());
+        let better = match &best {
+            None => true,
+            Some((b, b_depth)) => {
+                matched > b.matched || (matched == 0 && b.matched == 0 && depth >= *b_depth)
+            }
+        };
+        if better {
+            best = Some((
+                Detection {
+                    format: format.clone(),
+                    matched,
+                    sampled: sampled.len(),
+                    first_failure,
+                },
+                depth,
+            ));
         }
     }
-    best
+    best.map(|(d, _)| d)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn detected(sample: &[u8]) -> (String, usize, usize) {
+        let d = detect(sample).unwrap();
+        (d.format.name().to_string(), d.matched, d.sampled)
+    }
 
     #[test]
     fn detects_each_format_on_its_own_lines() {
@@ -49,17 +129,20 @@ mod tests {
             b"1.2.3.4 - - [01/Aug/1995:00:00:07 -0400] \"GET / HTTP/1.0\" 304 0 \"-\" \"ua\"\n";
         let mut vcombined = b"example.org:80 ".to_vec();
         vcombined.extend_from_slice(combined);
-        assert_eq!(detect(common).unwrap().format, LogFormat::Common);
-        assert_eq!(detect(combined).unwrap().format, LogFormat::Combined);
-        let d = detect(&vcombined).unwrap();
-        assert_eq!(
-            (d.format, d.matched, d.sampled),
-            (LogFormat::VCombined, 1, 1)
-        );
+        let mut vcommon = b"example.org ".to_vec();
+        vcommon.extend_from_slice(common);
+        let nginx = b"1.2.3.4 - - [01/Aug/1995:00:00:07 -0400] \"GET / HTTP/1.0\" 304 0 \"-\" \"ua\" \"5.6.7.8\"\n";
+        let traefik = b"1.2.3.4 - - [01/Aug/1995:00:00:07 -0400] \"GET / HTTP/1.0\" 304 0 \"-\" \"ua\" 12 \"web@docker\" \"http://10.0.0.2:80\" 3ms\n";
+        assert_eq!(detected(common).0, "common");
+        assert_eq!(detected(combined).0, "combined");
+        assert_eq!(detected(&vcombined), ("vcombined".into(), 1, 1));
+        assert_eq!(detected(&vcommon).0, "vcommon");
+        assert_eq!(detected(nginx).0, "nginx");
+        assert_eq!(detected(traefik).0, "traefik");
     }
 
     #[test]
-    fn majority_wins_and_garbage_detects_nothing() {
+    fn majority_wins_and_garbage_names_the_closest() {
         let mut mixed = Vec::new();
         for _ in 0..3 {
             mixed.extend_from_slice(
@@ -69,8 +152,22 @@ mod tests {
         mixed.extend_from_slice(
             b"1.2.3.4 - - [01/Aug/1995:00:00:07 -0400] \"GET / HTTP/1.0\" 304 0 \"-\" \"ua\"\n",
         );
-        let d = detect(&mixed).unwrap();
-        assert_eq!((d.format, d.matched, d.sampled), (LogFormat::Common, 3, 4));
-        assert_eq!(detect(b"hello\nworld\n"), None);
+        assert_eq!(detected(&mixed), ("common".into(), 3, 4));
+        let d = detect(b"1.2.3.4 - - [01/Aug/1995:00:00:07 -0400] \"GET / HTTP/1.0\" 304 zero\n")
+            .unwrap();
+        assert!(!d.fits());
+        assert_eq!(d.first_failure, Some(MalformedReason::BadBytes));
+        assert_eq!(detect(b"\n\n"), None);
+    }
+
+    #[test]
+    fn every_preset_has_a_unique_name_and_a_format_string() {
+        let names: std::collections::HashSet<_> = all().iter().map(LogFormat::name).collect();
+        assert_eq!(names.len(), all().len());
+        assert!(
+            all()
+                .iter()
+                .all(|f| f.format_string().contains('%') || f.format_string().contains('$'))
+        );
     }
 }

@@ -236,7 +236,8 @@ fn read_digits(text: &[u8], at: &mut usize, min: usize, max: usize) -> Option<i6
 }
 
 fn parse_strftime(items: &[StrftimeItem], text: &[u8]) -> Option<UnixSeconds> {
-    let (mut y, mut mo, mut d, mut h, mut mi, mut s, mut off) = (1970i64, 1i64, 1i64, 0i64, 0i64, 0i64, 0i64);
+    let (mut y, mut mo, mut d, mut h, mut mi, mut s, mut off) =
+        (1970i64, 1i64, 1i64, 0i64, 0i64, 0i64, 0i64);
     let mut epoch = None;
     let mut at = 0;
     for item in items {
@@ -292,7 +293,14 @@ fn parse_strftime(items: &[StrftimeItem], text: &[u8]) -> Option<UnixSeconds> {
     if let Some(e) = epoch {
         return Some(e);
     }
-    let t = unix_from_parts(y, u32::try_from(mo).ok()?, u32::try_from(d).ok()?, h as u32, mi as u32, s as u32)?;
+    let t = unix_from_parts(
+        y,
+        u32::try_from(mo).ok()?,
+        u32::try_from(d).ok()?,
+        h as u32,
+        mi as u32,
+        s as u32,
+    )?;
     Some(t - off)
 }
 
@@ -385,7 +393,11 @@ impl TimeCache {
     /// Parses `text` written in `format`, reusing the previous answer when nothing changed.
     #[inline]
     pub fn parse(&mut self, format: TimeFormat, text: &[u8]) -> Option<UnixSeconds> {
-        if self.value.is_some() && text.len() == self.len && text == &self.text[..self.len] && format == self.format {
+        if self.value.is_some()
+            && text.len() == self.len
+            && text == &self.text[..self.len]
+            && format == self.format
+        {
             return self.value;
         }
         let value = format.parse(text)?;
@@ -472,7 +484,10 @@ mod tests {
         assert_eq!(b, a.map(|t| t + 1));
         assert_eq!(cache.parse(clf, b"garbage"), None);
         assert_eq!(cache.parse(clf, b"25/Oct/2015:04:11:26 +0100"), b);
-        assert_eq!(cache.parse(TimeFormat::EpochSeconds, b"25/Oct/2015:04:11:26 +0100"), None);
+        assert_eq!(
+            cache.parse(TimeFormat::EpochSeconds, b"25/Oct/2015:04:11:26 +0100"),
+            None
+        );
     }
 
     #[test]
@@ -487,16 +502,27 @@ mod tests {
             b"2015-10-25 03:11:25",
             b"2015-10-24T23:11:25-04:00",
         ] {
-            assert_eq!(TimeFormat::Iso8601.parse(iso), want, "{}", String::from_utf8_lossy(iso));
+            assert_eq!(
+                TimeFormat::Iso8601.parse(iso),
+                want,
+                "{}",
+                String::from_utf8_lossy(iso)
+            );
         }
         assert_eq!(TimeFormat::EpochSeconds.parse(b"1445742685.8155608"), want);
         assert_eq!(TimeFormat::EpochSeconds.parse(b"1445742685"), want);
         assert_eq!(TimeFormat::EpochMillis.parse(b"1445742685815"), want);
         assert_eq!(TimeFormat::EpochMicros.parse(b"1445742685815560"), want);
         let apache_default = compile_strftime("%d/%b/%Y:%H:%M:%S %z").unwrap();
-        assert_eq!(TimeFormat::Strftime(apache_default).parse(b"25/Oct/2015:04:11:25 +0100"), want);
+        assert_eq!(
+            TimeFormat::Strftime(apache_default).parse(b"25/Oct/2015:04:11:25 +0100"),
+            want
+        );
         let iso_like = compile_strftime("%F %T").unwrap();
-        assert_eq!(TimeFormat::Strftime(iso_like).parse(b"2015-10-25 03:11:25"), want);
+        assert_eq!(
+            TimeFormat::Strftime(iso_like).parse(b"2015-10-25 03:11:25"),
+            want
+        );
         let epoch = compile_strftime("%s").unwrap();
         assert_eq!(TimeFormat::Strftime(epoch).parse(b"1445742685"), want);
     }
@@ -509,9 +535,17 @@ mod tests {
             (TimeFormat::Iso8601, b"2015-10-25T03:11:25Zjunk"),
             (TimeFormat::EpochSeconds, b"14457x"),
             (TimeFormat::EpochSeconds, b""),
-            (TimeFormat::Strftime(compile_strftime("%F %T").unwrap()), b"2015-10-25 03:11:25 extra"),
+            (
+                TimeFormat::Strftime(compile_strftime("%F %T").unwrap()),
+                b"2015-10-25 03:11:25 extra",
+            ),
         ] {
-            assert_eq!(format.parse(text), None, "{}", String::from_utf8_lossy(text));
+            assert_eq!(
+                format.parse(text),
+                None,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
         }
         assert!(compile_strftime("%Q").unwrap_err().contains("%Q"));
     }

@@ -62,7 +62,7 @@ pub struct Settings {
 pub struct InputReport {
     pub name: String,
     pub compression: Option<crate::input::decompress::Compression>,
-    pub format: Option<&'static str>,
+    pub format: Option<String>,
     pub lines: u64,
     pub bytes: u64,
     pub error: Option<String>,
@@ -112,7 +112,7 @@ impl Report {
             .map(|i| InputReport {
                 name: i.name,
                 compression: i.compression,
-                format: i.format.map(|f| f.name()),
+                format: i.format.map(|f| f.name().to_string()),
                 lines: i.lines,
                 bytes: i.bytes,
                 error: i.error,
@@ -163,8 +163,11 @@ impl Report {
                     .map(|k| String::from_utf8_lossy(k).into_owned())
                     .collect(),
                 include_bots: plan.include_bots,
-                log_format: match plan.format {
+                log_format: match &plan.format {
                     crate::format::FormatChoice::Auto => "auto".to_string(),
+                    crate::format::FormatChoice::Fixed(f) if f.name() == "custom" => {
+                        f.format_string().to_string()
+                    }
                     crate::format::FormatChoice::Fixed(f) => f.name().to_string(),
                 },
                 since: plan.range.since.map(to_rfc3339),

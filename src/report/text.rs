@@ -29,7 +29,7 @@ pub fn write(report: &Report, top: usize, out: &mut dyn Write) -> io::Result<()>
     writeln!(out)?;
     writeln!(out, "Inputs")?;
     for input in &report.inputs {
-        let format = input.format.unwrap_or("-");
+        let format = input.format.as_deref().unwrap_or("-");
         write!(
             out,
             "  {}  {}  {} lines  {}",
