@@ -156,7 +156,7 @@ impl FieldProgram {
             column: 1,
             message: format!("the format has no {what}"),
         };
-        if !seen.iter().any(|f| *f == Field::Client) {
+        if !seen.contains(&Field::Client) {
             return Err(missing("client address field (%h, %a or $remote_addr)"));
         }
         if !seen.iter().any(|f| matches!(f, Field::Time(_))) {
