@@ -4,6 +4,7 @@
 use crate::format::{FormatChoice, preset};
 use crate::input;
 use crate::pipeline::{Analyzer, Plan};
+use crate::privacy::forwarded::{self, ClientSource};
 use crate::privacy::url::UrlPolicy;
 use crate::privacy::visitor::VisitorWindow;
 use crate::privacy::{DEFAULT_ASSET_EXTENSIONS, PrivacyPolicy};
@@ -31,6 +32,15 @@ pub enum Command {
     Report(Box<ReportArgs>),
     /// List the log formats logveil reads, with their format strings.
     Formats,
+}
+
+/// Where the client address comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientFrom {
+    /// The connecting peer (%h, $remote_addr).
+    Remote,
+    /// X-Forwarded-For, behind trusted proxies.
+    Xff,
 }
 
 /// Output formats of `report`.
@@ -143,6 +153,21 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DOMAIN")]
     pub site_domain: Option<String>,
 
+    /// Take the client address from the connecting peer (remote) or from X-Forwarded-For (xff).
+    ///
+    /// With xff, the client is the rightmost X-Forwarded-For hop that is not a trusted proxy,
+    /// and the header is believed only when the connecting peer is a trusted proxy. The format
+    /// must log the header (nginx preset, %{X-Forwarded-For}i, $http_x_forwarded_for).
+    #[arg(long, value_enum, default_value_t = ClientFrom::Remote)]
+    pub client_from: ClientFrom,
+
+    /// Trust these proxies (comma-separated CIDR networks) with --client-from xff.
+    ///
+    /// Default: loopback, private and link-local ranges (10.0.0.0/8, 172.16.0.0/12,
+    /// 192.168.0.0/16, 127.0.0.0/8, 169.254.0.0/16, ::1, fc00::/7, fe80::/10).
+    #[arg(long, value_delimiter = ',', value_name = "CIDRS")]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
+
     /// Count bots and crawlers in page views, visitors and visits too.
     #[arg(long)]
     pub include_bots: bool,
@@ -228,6 +253,9 @@ impl ReportArgs {
             }
             None => None,
         };
+        if !self.trusted_proxy.is_empty() && self.client_from != ClientFrom::Xff {
+            bail!("--trusted-proxy only applies with --client-from xff");
+        }
         if let (Some(since), Some(until)) = (self.since, self.until)
             && since >= until
         {
@@ -240,6 +268,16 @@ impl ReportArgs {
                 ipv6_prefix: self.ipv6_prefix,
                 url: UrlPolicy { keep_query },
                 site_domain,
+                client_from: match self.client_from {
+                    ClientFrom::Remote => ClientSource::Remote,
+                    ClientFrom::Xff => ClientSource::ForwardedFor {
+                        trusted: if self.trusted_proxy.is_empty() {
+                            forwarded::default_trusted()
+                        } else {
+                            self.trusted_proxy.clone()
+                        },
+                    },
+                },
                 asset_extensions: asset_extensions
                     .into_iter()
                     .map(String::into_bytes)
@@ -458,6 +496,10 @@ mod tests {
             "json",
             "-o",
             "out.json",
+            "--client-from",
+            "xff",
+            "--trusted-proxy",
+            "198.51.100.0/24,2001:db8::/32",
             "a.log",
             "b.log",
         ])
@@ -493,6 +535,15 @@ mod tests {
         );
         assert_eq!(args.output_format(), OutputFormat::Json);
         assert_eq!(args.files, vec!["a.log", "b.log"]);
+        assert_eq!(
+            plan.privacy.client_from,
+            ClientSource::ForwardedFor {
+                trusted: vec![
+                    "198.51.100.0/24".parse().unwrap(),
+                    "2001:db8::/32".parse().unwrap()
+                ]
+            }
+        );
         let none = report_args(&["--keep-query", "none"])
             .unwrap()
             .plan()
@@ -511,11 +562,15 @@ mod tests {
             &["--max-invalid", "1.5"],
             &["--log-format", "xml"],
             &["--visitor-window", "month"],
+            &["--trusted-proxy", "10.0.0.0/33"],
+            &["--client-from", "header"],
         ] {
             let err = report_args(bad).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{bad:?}");
         }
         let args = report_args(&["--since", "2024-02-01", "--until", "2024-01-01"]).unwrap();
+        assert!(args.plan().is_err());
+        let args = report_args(&["--trusted-proxy", "10.0.0.0/8"]).unwrap();
         assert!(args.plan().is_err());
     }
 

@@ -248,3 +248,75 @@ fn closing_stdout_early_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn client_from_xff_counts_the_clients_behind_a_proxy() {
+    // Every request arrives from the proxy 10.0.0.1; X-Forwarded-For names six clients, one of
+    // them twice, and one line has a hop the proxy was not given (a spoofing attempt).
+    let mut log = String::new();
+    for (i, xff) in [
+        "203.0.113.1",
+        "203.0.113.2",
+        "198.51.100.3",
+        "2001:db8::4",
+        "192.0.2.5",
+        "192.0.2.6",
+        "203.0.113.1",
+    ]
+    .iter()
+    .enumerate()
+    {
+        log.push_str(&format!(
+            "10.0.0.1 - - [10/Oct/2024:13:{i:02}:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"Firefox\" \"{xff}, 10.0.0.2\"\n"
+        ));
+    }
+    let remote = report_json_stdin(&["--log-format", "nginx", "-"], log.as_bytes());
+    assert_eq!(total(&remote, "visitors"), 1);
+    let xff = report_json_stdin(
+        &["--log-format", "nginx", "--client-from", "xff", "-"],
+        log.as_bytes(),
+    );
+    assert_eq!(total(&xff, "visitors"), 6);
+    assert_eq!(xff["settings"]["client_from"], "xff");
+    // Trusting only 10.0.0.1 makes 10.0.0.2 (the nearest hop) the client of every line.
+    let narrow = report_json_stdin(
+        &[
+            "--log-format",
+            "nginx",
+            "--client-from",
+            "xff",
+            "--trusted-proxy",
+            "10.0.0.1/32",
+            "-",
+        ],
+        log.as_bytes(),
+    );
+    assert_eq!(total(&narrow, "visitors"), 1);
+}
+
+#[test]
+fn custom_format_strings_are_compiled() {
+    let log = "2024-10-10T13:55:36+02:00 203.0.113.9 \"GET /a?utm_source=x&t=secret HTTP/1.1\" 200 512 \"Firefox\"\n\
+               2024-10-10T13:56:36+02:00 203.0.113.10 \"GET /a HTTP/1.1\" 404 0 \"Firefox\"\n";
+    let json = report_json_stdin(
+        &[
+            "--min-visitors",
+            "1",
+            "--log-format",
+            r#"$time_iso8601 $remote_addr "$request" $status $body_bytes_sent "$http_user_agent""#,
+            "-",
+        ],
+        log.as_bytes(),
+    );
+    assert_eq!(total(&json, "hits"), 2);
+    assert_eq!(json["period"]["first"], "2024-10-10T11:55:36Z");
+    assert_eq!(rows(&json, "pages"), vec![row("/a?utm_source=x", 1, 1)]);
+    assert_eq!(json["inputs"][0]["format"], "custom");
+    let bad = run(&["report", "--log-format", "%h %t %Q", "-"], b"");
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("column 7") && stderr.contains("%Q"),
+        "{stderr}"
+    );
+}

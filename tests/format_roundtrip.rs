@@ -35,31 +35,55 @@ struct Record {
 
 fn record() -> impl Strategy<Value = Record> {
     (
-        (any::<[u8; 4]>(), 0i64..4_000_000_000, prop::sample::select(vec![0, 60, -240, 330, -600])),
-        (prop::sample::select(vec!["GET", "POST", "HEAD", "PUT"]), "/[a-z0-9/._-]{0,30}", "([a-z]{1,5}=[a-z0-9]{0,5}&?){0,3}"),
+        (
+            any::<[u8; 4]>(),
+            0i64..4_000_000_000,
+            prop::sample::select(vec![0, 60, -240, 330, -600]),
+        ),
+        (
+            prop::sample::select(vec!["GET", "POST", "HEAD", "PUT"]),
+            "/[a-z0-9/._-]{0,30}",
+            "([a-z]{1,5}=[a-z0-9]{0,5}&?){0,3}",
+        ),
         (100u16..600, any::<u32>()),
-        ("https?://[a-z]{1,10}\\.(com|org|co\\.uk)/[a-z]{0,8}|-", "[A-Za-z0-9 ();,./:_-]{1,60}( \\\\\"quoted\\\\\")?"),
-        ("[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}(, 10\\.0\\.0\\.[0-9])?", "[a-z]{2}(-[A-Z]{2})?(,[a-z]{2};q=0\\.[0-9])?"),
+        (
+            "https?://[a-z]{1,10}\\.(com|org|co\\.uk)/[a-z]{0,8}|-",
+            "[A-Za-z0-9 ();,./:_-]{1,60}( \\\\\"quoted\\\\\")?",
+        ),
+        (
+            "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}(, 10\\.0\\.0\\.[0-9])?",
+            "[a-z]{2}(-[A-Z]{2})?(,[a-z]{2};q=0\\.[0-9])?",
+        ),
     )
-        .prop_map(|((ip, time, offset_minutes), (method, path, query), (status, bytes), (referrer, agent), (forwarded_for, language))| Record {
-            client: format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]),
-            time,
-            offset_minutes,
-            method: method.to_string(),
-            path: format!("/{}", path.trim_start_matches('/')),
-            query: query.trim_end_matches('&').to_string(),
-            status,
-            bytes: u64::from(bytes),
-            referrer,
-            agent: agent.trim().to_string().replace("\\\\\"", "\\\""),
-            forwarded_for,
-            language,
-        })
+        .prop_map(
+            |(
+                (ip, time, offset_minutes),
+                (method, path, query),
+                (status, bytes),
+                (referrer, agent),
+                (forwarded_for, language),
+            )| Record {
+                client: format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]),
+                time,
+                offset_minutes,
+                method: method.to_string(),
+                path: format!("/{}", path.trim_start_matches('/')),
+                query: query.trim_end_matches('&').to_string(),
+                status,
+                bytes: u64::from(bytes),
+                referrer,
+                agent: agent.trim().to_string().replace("\\\\\"", "\\\""),
+                forwarded_for,
+                language,
+            },
+        )
 }
 
 fn clf_time(t: i64, offset_minutes: i32) -> String {
     let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap();
-    let dt = time::OffsetDateTime::from_unix_timestamp(t).unwrap().to_offset(offset);
+    let dt = time::OffsetDateTime::from_unix_timestamp(t)
+        .unwrap()
+        .to_offset(offset);
     let f = time::macros::format_description!(
         "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
     );
@@ -68,13 +92,20 @@ fn clf_time(t: i64, offset_minutes: i32) -> String {
 
 fn iso_time(t: i64, offset_minutes: i32) -> String {
     let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap();
-    let dt = time::OffsetDateTime::from_unix_timestamp(t).unwrap().to_offset(offset);
-    dt.format(&time::format_description::well_known::Rfc3339).unwrap()
+    let dt = time::OffsetDateTime::from_unix_timestamp(t)
+        .unwrap()
+        .to_offset(offset);
+    dt.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
 }
 
 /// Renders `r` through a format string's directives, as the server would write it.
 fn render(directives: &[Directive], r: &Record) -> String {
-    let target = if r.query.is_empty() { r.path.clone() } else { format!("{}?{}", r.path, r.query) };
+    let target = if r.query.is_empty() {
+        r.path.clone()
+    } else {
+        format!("{}?{}", r.path, r.query)
+    };
     let mut out = String::new();
     for d in directives {
         match d {
@@ -83,7 +114,9 @@ fn render(directives: &[Directive], r: &Record) -> String {
                 Field::Client => r.client.clone(),
                 Field::Time(TimeFormat::Clf) => clf_time(r.time, r.offset_minutes),
                 Field::Time(TimeFormat::Iso8601) => iso_time(r.time, r.offset_minutes),
-                Field::Time(TimeFormat::EpochSeconds) => format!("{}.{:03}", r.time, r.bytes % 1000),
+                Field::Time(TimeFormat::EpochSeconds) => {
+                    format!("{}.{:03}", r.time, r.bytes % 1000)
+                }
                 Field::Time(TimeFormat::Strftime(_)) => clf_time(r.time, r.offset_minutes),
                 Field::Time(other) => panic!("no renderer for {other:?}"),
                 Field::Request => format!("{} {} HTTP/1.1", r.method, target),
@@ -105,8 +138,16 @@ fn render(directives: &[Directive], r: &Record) -> String {
 }
 
 fn check(raw: &RawLine<'_>, directives: &[Directive], r: &Record) -> Result<(), TestCaseError> {
-    let has = |f: fn(&Field) -> bool| directives.iter().any(|d| matches!(d, Directive::Field { field, .. } if f(field)));
-    let target = if r.query.is_empty() { r.path.clone() } else { format!("{}?{}", r.path, r.query) };
+    let has = |f: fn(&Field) -> bool| {
+        directives
+            .iter()
+            .any(|d| matches!(d, Directive::Field { field, .. } if f(field)))
+    };
+    let target = if r.query.is_empty() {
+        r.path.clone()
+    } else {
+        format!("{}?{}", r.path, r.query)
+    };
     prop_assert_eq!(raw.client, r.client.as_bytes());
     prop_assert_eq!(raw.time_format.parse(raw.time), Some(r.time));
     prop_assert_eq!(raw.status, r.status);

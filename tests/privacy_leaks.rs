@@ -240,3 +240,58 @@ fn strict_failure_names_the_line_but_not_its_content() {
     assert!(out.stdout.is_empty());
     assert_clean("--strict stderr", &out.stderr);
 }
+
+#[test]
+fn forwarded_addresses_and_languages_do_not_leak() {
+    let mut log = String::new();
+    let hops = [
+        "203.0.113.91",
+        "2001:db8:feed:beef::91",
+        "198.51.100.92:5555",
+    ];
+    for (i, hop) in hops.iter().enumerate() {
+        log.push_str(&format!(
+            "10.0.0.1 - - [10/Oct/2024:13:0{i}:00 +0000] \"GET /p HTTP/1.1\" 200 5 \"-\" \"CanaryAgent/7.7\" \"{hop}, 10.0.0.2\" \"de-CH-x-private,de;q=0.9\"\n"
+        ));
+    }
+    let format = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for" "$http_accept_language""#;
+    for output in ["json", "text"] {
+        let out = run(
+            &[
+                "report",
+                "--format",
+                output,
+                "--min-visitors",
+                "0",
+                "--client-from",
+                "xff",
+                "--log-format",
+                format,
+                "-",
+            ],
+            log.as_bytes(),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let all = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
+        let text = String::from_utf8_lossy(&all);
+        for canary in [
+            "203.0.113.91",
+            "feed:beef",
+            "198.51.100.92",
+            "5555",
+            "CanaryAgent",
+            "x-private",
+            "de-CH",
+        ] {
+            assert!(!text.contains(canary), "{output} leaks {canary}:\n{text}");
+        }
+        if output == "json" {
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(total(&json, "visitors"), 3);
+        }
+    }
+}

@@ -9,12 +9,16 @@ pub struct IpPrefix {
     pub len: u8,
 }
 
-/// Parses a client field as an IP address: plain, `[v6]`, or with a `%zone` suffix.
+/// Parses a client field as an IP address: plain, `[v6]`, with a `%zone` suffix, or followed by
+/// a port (`203.0.113.9:2817`, `[2001:db8::1]:443`, as load balancers log clients).
 pub fn parse_ip(field: &[u8]) -> Option<IpAddr> {
-    let field = field
-        .strip_prefix(b"[")
-        .and_then(|f| f.strip_suffix(b"]"))
-        .unwrap_or(field);
+    let field = if let Some(inner) = field.strip_prefix(b"[") {
+        &inner[..memchr::memchr(b']', inner)?]
+    } else if bytecount::count(field, b':') == 1 {
+        &field[..memchr::memchr(b':', field)?]
+    } else {
+        field
+    };
     let field = match memchr::memchr(b'%', field) {
         Some(at) => &field[..at],
         None => field,
@@ -133,6 +137,9 @@ mod tests {
     #[test]
     fn client_fields_parse_with_brackets_and_zones() {
         assert_eq!(parse_ip(b"[2001:db8::1]"), Some(ip("2001:db8::1")));
+        assert_eq!(parse_ip(b"[2001:db8::1]:443"), Some(ip("2001:db8::1")));
+        assert_eq!(parse_ip(b"203.0.113.9:2817"), Some(ip("203.0.113.9")));
+        assert_eq!(parse_ip(b"203.0.113:80"), None);
         assert_eq!(parse_ip(b"fe80::1%eth0"), Some(ip("fe80::1")));
         assert_eq!(parse_ip(b"uplherc.upl.com"), None);
         assert_eq!(parse_ip(b"1.2.3"), None);

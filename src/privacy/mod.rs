@@ -6,8 +6,10 @@
 //! domains, paths scrubbed of queries and identifying segments, visitors known only by a keyed
 //! hash whose secret changes every window. [`threshold`] applies k-anonymity at report time.
 
+pub mod forwarded;
 pub mod host;
 pub mod ip;
+pub mod language;
 pub mod referrer;
 pub mod threshold;
 pub mod url;
@@ -36,6 +38,8 @@ pub struct PrivacyPolicy {
     pub url: UrlPolicy,
     /// Registrable domain of the site itself, for counting self-referrals apart.
     pub site_domain: Option<Vec<u8>>,
+    /// Where the client address comes from (the peer, or X-Forwarded-For behind proxies).
+    pub client_from: forwarded::ClientSource,
     /// Lower-case file extensions (without the dot) of static assets, which are not page views.
     pub asset_extensions: Vec<Vec<u8>>,
 }
@@ -54,6 +58,7 @@ impl Default for PrivacyPolicy {
             ipv6_prefix: 48,
             url: UrlPolicy::default(),
             site_domain: None,
+            client_from: forwarded::ClientSource::Remote,
             asset_extensions: DEFAULT_ASSET_EXTENSIONS
                 .iter()
                 .map(|e| e.as_bytes().to_vec())
@@ -135,6 +140,8 @@ pub struct Event<'a> {
     pub is_bot: bool,
     /// Registrable domain of the referrer, or a `(label)`.
     pub referrer: &'a [u8],
+    /// Primary Accept-Language tag (`de`), empty when the format has none.
+    pub language: &'a [u8],
 }
 
 /// Per-worker state of the privacy step: caches and scratch buffers, reused for every line.
@@ -146,6 +153,7 @@ pub struct Anonymizer<'p> {
     page: Vec<u8>,
     referrer: Vec<u8>,
     host: Vec<u8>,
+    language: Vec<u8>,
 }
 
 impl<'p> Anonymizer<'p> {
@@ -158,6 +166,7 @@ impl<'p> Anonymizer<'p> {
             page: Vec::with_capacity(256),
             referrer: Vec::with_capacity(64),
             host: Vec::with_capacity(64),
+            language: Vec::with_capacity(3),
         }
     }
 
@@ -176,7 +185,8 @@ impl<'p> Anonymizer<'p> {
         time: UnixSeconds,
     ) -> Result<Event<'_>, MalformedReason> {
         let policy = self.policy;
-        let (visitor, client_prefix, host_domain): (_, _, &[u8]) = match ip::parse_ip(raw.client) {
+        let client = policy.client_from.client(raw.client, raw.forwarded_for);
+        let (visitor, client_prefix, host_domain): (_, _, &[u8]) = match ip::parse_ip(client) {
             Some(addr) => {
                 let canonical = ip::canonical(addr);
                 let visitor = match canonical {
@@ -187,7 +197,7 @@ impl<'p> Anonymizer<'p> {
                 (visitor, Some(prefix), UNRESOLVED)
             }
             None => {
-                if !host::normalise_host(raw.client, &mut self.host)
+                if !host::normalise_host(client, &mut self.host)
                     || !self.host.iter().any(u8::is_ascii_alphabetic)
                 {
                     return Err(MalformedReason::BadClient);
@@ -231,6 +241,7 @@ impl<'p> Anonymizer<'p> {
             is_page_view,
             is_bot,
             referrer: &self.referrer,
+            language: &self.language,
         })
     }
 

@@ -53,6 +53,8 @@ pub struct Settings {
     pub visit_gap_seconds: i64,
     pub keep_query: Vec<String>,
     pub include_bots: bool,
+    /// `remote` or `xff`.
+    pub client_from: &'static str,
     pub log_format: String,
     pub since: Option<String>,
     pub until: Option<String>,
@@ -163,6 +165,10 @@ impl Report {
                     .map(|k| String::from_utf8_lossy(k).into_owned())
                     .collect(),
                 include_bots: plan.include_bots,
+                client_from: match plan.privacy.client_from {
+                    crate::privacy::forwarded::ClientSource::Remote => "remote",
+                    crate::privacy::forwarded::ClientSource::ForwardedFor { .. } => "xff",
+                },
                 log_format: match &plan.format {
                     crate::format::FormatChoice::Auto => "auto".to_string(),
                     crate::format::FormatChoice::Fixed(f) if f.name() == "custom" => {
