@@ -163,13 +163,19 @@ pub fn parse_combined(line: &[u8]) -> Result<RawLine<'_>, Bad> {
     combined_from(&mut Cursor { line, pos: 0 })
 }
 
-/// Parses a `vcombined` line: a `vhost:port` field, then `combined`. The virtual host is dropped.
+/// Parses a `vcombined` line: a `vhost[:port]` field, then `combined`. The virtual host is
+/// dropped.
 pub fn parse_vcombined(line: &[u8]) -> Result<RawLine<'_>, Bad> {
     let mut cur = Cursor { line, pos: 0 };
     let vhost = cur.token(Bad::BadVhost)?;
-    let colon = memchr::memrchr(b':', vhost).ok_or(Bad::BadVhost)?;
-    if colon == 0 || !vhost[colon + 1..].iter().all(u8::is_ascii_digit) || colon + 1 == vhost.len()
-    {
+    let name = match memchr::memrchr(b':', vhost) {
+        Some(colon) if vhost[colon + 1..].iter().all(u8::is_ascii_digit) && colon + 1 < vhost.len() => {
+            &vhost[..colon]
+        }
+        Some(_) => return Err(Bad::BadVhost),
+        None => vhost,
+    };
+    if name.is_empty() || !name.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')) {
         return Err(Bad::BadVhost);
     }
     combined_from(&mut cur)
@@ -230,7 +236,12 @@ mod tests {
         let raw = parse_vcombined(&line).unwrap();
         assert_eq!(raw.client, b"195.154.46.135");
         assert_eq!(parse_combined(&line), Err(Bad::BadTimestamp));
-        assert_eq!(parse_vcombined(COMBINED), Err(Bad::BadVhost));
+        // Without the port, as some configurations write it.
+        let mut no_port = b"www.example.com ".to_vec();
+        no_port.extend_from_slice(COMBINED);
+        assert_eq!(parse_vcombined(&no_port).unwrap().client, b"195.154.46.135");
+        assert!(parse_vcombined(COMBINED).is_err());
+        assert_eq!(parse_vcombined(&[b"a:b ", COMBINED].concat()), Err(Bad::BadVhost));
     }
 
     #[test]

@@ -93,6 +93,25 @@ impl MalformedReason {
         }
     }
 
+    /// How far along a typical line a failure with this reason happens: format detection uses
+    /// it to name the preset that came closest.
+    pub fn progress(self) -> usize {
+        match self {
+            Self::EmptyLine | Self::LineTooLong => 0,
+            Self::BadField => 1,
+            Self::BadVhost => 2,
+            Self::BadClient => 3,
+            Self::BadIdentOrUser => 4,
+            Self::BadTimestamp => 5,
+            Self::BadRequestField => 6,
+            Self::BadStatus => 7,
+            Self::BadBytes => 8,
+            Self::BadReferrerField => 9,
+            Self::BadUserAgentField => 10,
+            Self::TrailingData => 11,
+        }
+    }
+
     /// Position in [`Self::ALL`], for array-indexed counters.
     pub fn index(self) -> usize {
         self as usize

@@ -1,7 +1,36 @@
 //! Presets, the formats people's servers write, and detection for `--log-format auto`: try every
 //! preset on a sample of lines and keep the one that parses the most.
 
+use super::program::FieldProgram;
 use super::{LogFormat, MalformedReason, clf, lines};
+
+/// AWS Application Load Balancer access logs (fields added later are accepted and skipped).
+const AWS_ALB: &str = concat!(
+    r#"%{type}e %{%Y-%m-%dT%H:%M:%S.%fZ}t %{elb}e %a %{target}e %{request_processing_time}e "#,
+    r#"%{target_processing_time}e %{response_processing_time}e %>s %{target_status_code}e %I %O "#,
+    r#""%r" "%{User-Agent}i" %{ssl_cipher}e %{ssl_protocol}e %{target_group_arn}e "%{trace_id}e" "#,
+    r#""%{domain_name}e" "%{chosen_cert_arn}e" %{matched_rule_priority}e %{request_creation_time}e "#,
+    r#""%{actions_executed}e" "%{redirect_url}e" "%{error_reason}e" "%{target_port_list}e" "#,
+    r#""%{target_status_code_list}e""#
+);
+
+/// AWS Classic Load Balancer access logs.
+const AWS_ELB: &str = concat!(
+    r#"%{%Y-%m-%dT%H:%M:%S.%fZ}t %{elb}e %a %{backend}e %{request_processing_time}e "#,
+    r#"%{backend_processing_time}e %{response_processing_time}e %>s %{backend_status_code}e %I %O "#,
+    r#""%r" "%{User-Agent}i" %{ssl_cipher}e %{ssl_protocol}e"#
+);
+
+/// HAProxy's HTTP log format (`option httplog`) behind a syslog header; times are local, read
+/// as UTC.
+const HAPROXY: &str = concat!(
+    r#"%{syslog_month}e %{syslog_day}e %{syslog_time}e %{syslog_host}e %{process}e %a "#,
+    r#"[%{%d/%b/%Y:%H:%M:%S.%f}t] %{frontend}e %{backend}e %{timers}e %>s %B "#,
+    r#"%{request_cookie}e %{response_cookie}e %{termination_state}e %{connections}e %{queues}e "%r""#
+);
+
+/// Squid's native access.log (`%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt`).
+const SQUID: &str = r#"%{sec}t %{elapsed}e %a %{cache_result}e/%>s %B %m %U %u %{hierarchy}e %{content_type}e"#;
 use std::sync::OnceLock;
 
 /// How many non-empty lines detection looks at.
@@ -11,10 +40,15 @@ pub const SAMPLE_LINES: usize = 200;
 pub fn all() -> &'static [LogFormat] {
     static PRESETS: OnceLock<Vec<LogFormat>> = OnceLock::new();
     PRESETS.get_or_init(|| {
-        let compiled = |name: &str, s: &str| {
-            LogFormat::compiled(name, s).unwrap_or_else(|e| panic!("preset {name} does not compile: {e}"))
+        let program = |name: &str, s: &str| {
+            FieldProgram::compile(s).unwrap_or_else(|e| panic!("preset {name} does not compile: {e}"))
         };
+        let compiled = |name: &str, s: &str| LogFormat::from_program(name, program(name, s));
         vec![
+            LogFormat::from_program("aws-alb", program("aws-alb", AWS_ALB).with_trailing_fields()),
+            LogFormat::from_program("aws-elb", program("aws-elb", AWS_ELB).with_trailing_fields()),
+            LogFormat::from_program("haproxy", program("haproxy", HAPROXY).with_squeezed_spaces()),
+            LogFormat::from_program("squid", program("squid", SQUID).with_squeezed_spaces()),
             compiled(
                 "traefik",
                 r#"%h - %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %{requests}e "%{router}e" "%{server}e" %Dms"#,
@@ -90,8 +124,9 @@ pub fn detect(sample: &[u8]) -> Option<Detection> {
             .map(|(i, n)| (i, *n))
             .unwrap();
         let first_failure = (count > 0).then_some(MalformedReason::ALL[worst]);
-        // Among formats that parse nothing, prefer the one whose lines fail latest.
-        let depth = first_failure.map_or(usize::MAX, |r| r.index());
+        // Among formats that parse nothing, prefer the one whose lines fail furthest along; on a
+        // tie, the less specific one (later in the list).
+        let depth = first_failure.map_or(usize::MAX, MalformedReason::progress);
         let better = match &best {
             None => true,
             Some((b, b_depth)) => {

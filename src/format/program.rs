@@ -35,6 +35,10 @@ pub struct FieldProgram {
     steps: Vec<Step>,
     /// The format string, for messages and `logveil formats`.
     source: String,
+    /// Accept more space-separated fields after the last one (formats that grow, like AWS's).
+    trailing_fields: bool,
+    /// A space in the format matches a run of spaces (aligned columns, syslog's padded days).
+    squeeze_spaces: bool,
 }
 
 /// Which kind of format string a text is: Apache's `%` directives or nginx's `$` variables.
@@ -173,10 +177,21 @@ impl FieldProgram {
         if !seen.contains(&Field::Status) {
             return Err(missing("status field (%s, %>s or $status)"));
         }
-        Ok(FieldProgram {
-            steps,
-            source: text.to_string(),
-        })
+        Ok(FieldProgram { steps, source: text.to_string(), trailing_fields: false, squeeze_spaces: false })
+    }
+
+    /// Accepts further space-separated fields after the last one, for formats that add fields
+    /// over time (AWS load balancers do).
+    pub fn with_trailing_fields(mut self) -> FieldProgram {
+        self.trailing_fields = true;
+        self
+    }
+
+    /// Lets each space of the format match a run of spaces, for aligned columns (Squid) and
+    /// syslog's space-padded days (HAProxy).
+    pub fn with_squeezed_spaces(mut self) -> FieldProgram {
+        self.squeeze_spaces = true;
+        self
     }
 
     /// The format string this program was compiled from.
@@ -192,6 +207,15 @@ impl FieldProgram {
         for step in &self.steps {
             match step {
                 Step::Literal { bytes, bad } => {
+                    let mut bytes = &bytes[..];
+                    if self.squeeze_spaces && bytes.first() == Some(&b' ') {
+                        let spaces = line[pos..].iter().take_while(|&&b| b == b' ').count();
+                        if spaces == 0 {
+                            return Err(*bad);
+                        }
+                        pos += spaces;
+                        bytes = &bytes[1..];
+                    }
                     if !line[pos..].starts_with(bytes) {
                         return Err(*bad);
                     }
@@ -218,7 +242,7 @@ impl FieldProgram {
                 }
             }
         }
-        if pos != line.len() {
+        if pos != line.len() && !(self.trailing_fields && line[pos] == b' ') {
             return Err(Bad::TrailingData);
         }
         Ok(raw)
