@@ -169,13 +169,19 @@ pub fn parse_vcombined(line: &[u8]) -> Result<RawLine<'_>, Bad> {
     let mut cur = Cursor { line, pos: 0 };
     let vhost = cur.token(Bad::BadVhost)?;
     let name = match memchr::memrchr(b':', vhost) {
-        Some(colon) if vhost[colon + 1..].iter().all(u8::is_ascii_digit) && colon + 1 < vhost.len() => {
+        Some(colon)
+            if vhost[colon + 1..].iter().all(u8::is_ascii_digit) && colon + 1 < vhost.len() =>
+        {
             &vhost[..colon]
         }
         Some(_) => return Err(Bad::BadVhost),
         None => vhost,
     };
-    if name.is_empty() || !name.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')) {
+    if name.is_empty()
+        || !name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    {
         return Err(Bad::BadVhost);
     }
     combined_from(&mut cur)
@@ -241,7 +247,10 @@ mod tests {
         no_port.extend_from_slice(COMBINED);
         assert_eq!(parse_vcombined(&no_port).unwrap().client, b"195.154.46.135");
         assert!(parse_vcombined(COMBINED).is_err());
-        assert_eq!(parse_vcombined(&[b"a:b ", COMBINED].concat()), Err(Bad::BadVhost));
+        assert_eq!(
+            parse_vcombined(&[b"a:b ", COMBINED].concat()),
+            Err(Bad::BadVhost)
+        );
     }
 
     #[test]

@@ -30,7 +30,8 @@ const HAPROXY: &str = concat!(
 );
 
 /// Squid's native access.log (`%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt`).
-const SQUID: &str = r#"%{sec}t %{elapsed}e %a %{cache_result}e/%>s %B %m %U %u %{hierarchy}e %{content_type}e"#;
+const SQUID: &str =
+    r#"%{sec}t %{elapsed}e %a %{cache_result}e/%>s %B %m %U %u %{hierarchy}e %{content_type}e"#;
 use std::sync::OnceLock;
 
 /// How many non-empty lines detection looks at.

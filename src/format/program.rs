@@ -177,7 +177,12 @@ impl FieldProgram {
         if !seen.contains(&Field::Status) {
             return Err(missing("status field (%s, %>s or $status)"));
         }
-        Ok(FieldProgram { steps, source: text.to_string(), trailing_fields: false, squeeze_spaces: false })
+        Ok(FieldProgram {
+            steps,
+            source: text.to_string(),
+            trailing_fields: false,
+            squeeze_spaces: false,
+        })
     }
 
     /// Accepts further space-separated fields after the last one, for formats that add fields

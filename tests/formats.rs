@@ -1,0 +1,131 @@
+//! One test per preset, on the samples in `../shared/corpus/formats/` (third-party test logs) or
+//! on lines written from each format's documentation. Every value is read off the sample line.
+
+mod common;
+use common::*;
+
+fn sample(name: &str) -> serde_json::Value {
+    report_json(&[
+        "--min-visitors",
+        "0",
+        path_str(&corpus(&format!("formats/{name}"))),
+    ])
+}
+
+fn from_stdin(lines: &str) -> serde_json::Value {
+    report_json_stdin(&["--min-visitors", "0", "-"], lines.as_bytes())
+}
+
+fn detected(json: &serde_json::Value) -> &str {
+    json["inputs"][0]["format"].as_str().unwrap_or("(none)")
+}
+
+#[test]
+fn aws_alb() {
+    let json = sample("alb.log");
+    assert_eq!(detected(&json), "aws-alb");
+    assert_eq!((total(&json, "hits"), total(&json, "malformed")), (1, 0));
+    // elb_status_code 200, sent_bytes 24950; the request is in absolute form.
+    assert_eq!(rows(&json, "status_codes"), vec![row("200", 1, 1)]);
+    assert_eq!(total(&json, "bytes"), 24950);
+    assert_eq!(rows(&json, "pages"), vec![row("/path/index.html", 1, 1)]);
+    assert_eq!(json["period"]["first"], "2020-01-01T00:55:04Z");
+}
+
+#[test]
+fn aws_elb_counts_the_tcp_line_and_the_comment_as_malformed() {
+    let json = sample("elb.log");
+    assert_eq!(detected(&json), "aws-elb");
+    assert_eq!(total(&json, "hits"), 1);
+    assert_eq!(total(&json, "bytes"), 57);
+    assert_eq!(json["period"]["first"], "2015-05-13T23:39:43Z");
+    // Line 2 is a comment the sample carries (its eighth word is no status), line 3 a TCP
+    // connection with status "-".
+    assert_eq!(total(&json, "malformed"), 2);
+    assert_eq!(json["malformed_by_reason"]["bad_status"], 2);
+}
+
+#[test]
+fn haproxy() {
+    let json = sample("haproxy.log");
+    assert_eq!(detected(&json), "haproxy");
+    assert_eq!(total(&json, "hits"), 1);
+    assert_eq!(total(&json, "bytes"), 7456);
+    assert_eq!(rows(&json, "methods"), vec![row("POST", 1, 1)]);
+    assert_eq!(json["period"]["first"], "2018-09-25T06:05:27Z");
+}
+
+#[test]
+fn vcommon_and_vcombined_without_port() {
+    let json = sample("common_vhost.log");
+    assert_eq!(detected(&json), "vcommon");
+    assert_eq!((total(&json, "hits"), total(&json, "bytes")), (1, 368));
+    let json = sample("common_complete.log");
+    assert_eq!(detected(&json), "vcombined");
+    assert_eq!((total(&json, "hits"), total(&json, "bytes")), (1, 368));
+    assert_eq!(json["period"]["first"], "2012-02-10T21:42:07Z");
+}
+
+#[test]
+fn combined_family_samples() {
+    // NCSA extended is combined; icecast2 adds a field after the agent; OVH logs the vhost in the
+    // ident column, which is skipped.
+    for name in ["ncsa_extended.log", "icecast2.log", "ovh.log"] {
+        let json = sample(name);
+        assert_eq!(detected(&json), "combined", "{name}");
+        assert_eq!(
+            (total(&json, "hits"), total(&json, "malformed")),
+            (1, 0),
+            "{name}"
+        );
+        assert_eq!(
+            rows(&json, "status_codes"),
+            vec![row("301", 1, 1)],
+            "{name}"
+        );
+    }
+    let json = sample("common.log");
+    assert_eq!(detected(&json), "common");
+    assert_eq!(total(&json, "hits"), 1);
+}
+
+#[test]
+fn traefik_common_log_format() {
+    // As in Traefik's access-log documentation: CLF plus request count, router, server URL and
+    // duration.
+    let json = from_stdin(
+        "192.168.1.1 - - [10/Oct/2024:13:55:36 +0000] \"GET /whoami HTTP/1.1\" 200 1320 \"-\" \"curl/8.5.0\" 1 \"whoami@docker\" \"http://172.18.0.3:80\" 2ms\n\
+         192.168.1.2 - - [10/Oct/2024:13:55:37 +0000] \"GET /about HTTP/1.1\" 200 80 \"https://example.org/\" \"Mozilla/5.0\" 2 \"whoami@docker\" \"http://172.18.0.3:80\" 11ms\n",
+    );
+    assert_eq!(detected(&json), "traefik");
+    assert_eq!(
+        (
+            total(&json, "hits"),
+            total(&json, "bytes"),
+            total(&json, "page_views")
+        ),
+        (2, 1400, 1)
+    );
+}
+
+#[test]
+fn nginx_main_with_forwarded_for() {
+    let json = from_stdin(
+        "10.0.0.2 - - [10/Oct/2024:13:55:36 +0200] \"GET / HTTP/1.1\" 200 612 \"-\" \"Mozilla/5.0\" \"203.0.113.7\"\n",
+    );
+    assert_eq!(detected(&json), "nginx");
+    assert_eq!(json["period"]["first"], "2024-10-10T11:55:36Z");
+}
+
+#[test]
+fn squid_native() {
+    // From Squid's documentation of the native log format: aligned columns, epoch times.
+    let json = from_stdin(
+        "1286536308.779    180 192.168.0.224 TCP_MISS/200 411 GET http://liveupdate.symantecliveupdate.com/minitri.flg - DIRECT/125.23.216.203 text/plain\n\
+         1286536309.586    921 192.168.0.68 TCP_MISS/200 507 CONNECT login.yahoo.com:443 - DIRECT/209.73.177.115 -\n",
+    );
+    assert_eq!(detected(&json), "squid");
+    assert_eq!((total(&json, "hits"), total(&json, "bytes")), (2, 918));
+    assert_eq!(rows(&json, "pages"), vec![row("/minitri.flg", 1, 1)]);
+    assert_eq!(json["period"]["first"], "2010-10-08T11:11:48Z");
+}
