@@ -9,7 +9,7 @@
 //! channel is bounded, so memory stays at a few chunks per worker whatever the input size.
 
 use crate::format::preset::{self, Detection};
-use crate::format::{self, FormatChoice, LogFormat, MalformedReason};
+use crate::format::{self, FormatChoice, LogFormat, MalformedReason, w3c};
 use crate::input::Input;
 use crate::input::chunk::{self, Chunk, ChunkReader};
 use crate::input::decompress::Compression;
@@ -154,71 +154,53 @@ impl Analyzer {
     }
 
     fn read_input(&self, index: usize, input: &Input, tx: &mpsc::SyncSender<Job>) -> InputSummary {
-        let mut summary = InputSummary {
-            name: input.name(),
-            compression: None,
-            format: None,
-            detection: None,
-            bytes: 0,
-            lines: 0,
-            error: None,
+        let mut out = InputDispatch {
+            input: index,
+            tx,
+            format: match &self.plan.format {
+                FormatChoice::Fixed(f) => Some(f.clone()),
+                FormatChoice::Auto => None,
+            },
+            w3c_layout: None,
+            pending: Vec::new(),
+            summary: InputSummary {
+                name: input.name(),
+                compression: None,
+                format: None,
+                detection: None,
+                bytes: 0,
+                lines: 0,
+                error: None,
+            },
         };
         let (compression, reader) = match input.open() {
             Ok(opened) => opened,
             Err(e) => {
-                summary.error = Some(format!("cannot open: {e}"));
-                return summary;
+                out.summary.error = Some(format!("cannot open: {e}"));
+                return out.summary;
             }
         };
-        summary.compression = Some(compression);
+        out.summary.compression = Some(compression);
         let mut chunks = ChunkReader::new(reader, self.plan.chunk_size, self.plan.max_line);
-        let mut format = match &self.plan.format {
-            FormatChoice::Fixed(f) => Some(f.clone()),
-            FormatChoice::Auto => None,
-        };
         loop {
             match chunks.next_chunk() {
                 Ok(Some(chunk)) => {
-                    let format = match &format {
-                        Some(f) => f.clone(),
-                        None => {
-                            // Detect on the first chunk that has a line.
-                            if chunk.data.is_empty() {
-                                continue;
-                            }
-                            match preset::detect(&chunk.data) {
-                                Some(d) if d.fits() => {
-                                    let f = d.format.clone();
-                                    summary.detection = Some(d);
-                                    format = Some(f.clone());
-                                    f
-                                }
-                                closest => {
-                                    summary.error = Some(no_format_fits(closest.as_ref()));
-                                    break;
-                                }
-                            }
-                        }
-                    };
-                    if tx
-                        .send(Job {
-                            input: index,
-                            format,
-                            chunk,
-                        })
-                        .is_err()
-                    {
+                    if !out.push(chunk) {
                         break;
                     }
                 }
-                Ok(None) => break,
+                Ok(None) => {
+                    out.flush_pending();
+                    break;
+                }
                 Err(e) => {
+                    out.flush_pending();
                     let what = match compression {
                         Compression::None => "read error",
                         Compression::Gzip => "truncated or corrupt gzip stream",
                         Compression::Zstd => "truncated or corrupt zstd stream",
                     };
-                    summary.error = Some(format!(
+                    out.summary.error = Some(format!(
                         "{what} after {} bytes ({} lines): {e}",
                         chunks.bytes_read(),
                         chunks.lines_read()
@@ -227,10 +209,160 @@ impl Analyzer {
                 }
             }
         }
-        summary.format = format;
-        summary.bytes = chunks.bytes_read();
-        summary.lines = chunks.lines_read();
-        summary
+        out.summary.format = out.format;
+        out.summary.bytes = chunks.bytes_read();
+        out.summary.lines = chunks.lines_read();
+        out.summary
+    }
+}
+
+/// How many bytes detection may hold back while it gathers its sample.
+const DETECTION_BYTES: usize = 1 << 20;
+
+/// The reader thread's state for one input: its format (given, or detected from the first
+/// lines), the W3C layout in force, and the chunks held back until detection has seen enough.
+struct InputDispatch<'t> {
+    input: usize,
+    tx: &'t mpsc::SyncSender<Job>,
+    format: Option<LogFormat>,
+    w3c_layout: Option<LogFormat>,
+    pending: Vec<Chunk>,
+    summary: InputSummary,
+}
+
+impl InputDispatch<'_> {
+    /// Takes the next chunk; returns false when reading this input should stop.
+    fn push(&mut self, chunk: Chunk) -> bool {
+        if self.format.is_some() {
+            return self.send(chunk);
+        }
+        self.pending.push(chunk);
+        let lines: usize = self
+            .pending
+            .iter()
+            .map(|c| bytecount::count(&c.data, b'\n'))
+            .sum();
+        let bytes: usize = self.pending.iter().map(|c| c.data.len()).sum();
+        if lines <= preset::SAMPLE_LINES + 20 && bytes < DETECTION_BYTES {
+            return true;
+        }
+        self.flush_pending()
+    }
+
+    /// Detects the format on the held-back chunks, if that is still to do, and sends them.
+    fn flush_pending(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return true;
+        }
+        if self.format.is_none() {
+            let mut sample = Vec::new();
+            for c in &self.pending {
+                let room = DETECTION_BYTES.saturating_sub(sample.len());
+                sample.extend_from_slice(&c.data[..c.data.len().min(room)]);
+            }
+            match preset::detect(&sample) {
+                Some(d) if d.fits() => {
+                    self.format = Some(d.format.clone());
+                    self.summary.detection = Some(d);
+                }
+                closest => {
+                    self.summary.error = Some(no_format_fits(closest.as_ref()));
+                    self.pending.clear();
+                    return false;
+                }
+            }
+        }
+        for chunk in std::mem::take(&mut self.pending) {
+            if !self.send(chunk) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Sends a chunk to the workers; returns false when they are gone.
+    fn send(&mut self, chunk: Chunk) -> bool {
+        let format = self
+            .format
+            .clone()
+            .expect("the format is known before chunks are sent");
+        match format.w3c_separator() {
+            Some(separator) => self.send_w3c(&format, separator, chunk),
+            None => self
+                .tx
+                .send(Job {
+                    input: self.input,
+                    format,
+                    chunk,
+                })
+                .is_ok(),
+        }
+    }
+
+    /// Sends a chunk of a W3C input: directive lines are dropped, `#Fields:` changes the layout,
+    /// and each run of data lines goes out with the layout in force for it.
+    fn send_w3c(&mut self, marker: &LogFormat, separator: u8, chunk: Chunk) -> bool {
+        let Chunk {
+            data,
+            first_line,
+            mut skipped_long_lines,
+        } = chunk;
+        let (mut run_start, mut run_first_line) = (0, first_line);
+        let (mut pos, mut line_no) = (0, first_line);
+        let mut runs = Vec::new();
+        while pos < data.len() {
+            let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
+            let line = &data[pos..end];
+            if w3c::is_directive(line) {
+                runs.push((run_start, pos, run_first_line, self.w3c_layout.clone()));
+                if line.starts_with(w3c::FIELDS_DIRECTIVE) {
+                    let text = line.strip_suffix(b"\n").unwrap_or(line);
+                    let text = text.strip_suffix(b"\r").unwrap_or(text);
+                    match w3c::layout(marker.name(), text, separator) {
+                        Ok(next) => self.w3c_layout = Some(next),
+                        Err(e) => {
+                            self.summary
+                                .error
+                                .get_or_insert(format!("line {line_no}: #Fields: {e}"));
+                            self.w3c_layout = None;
+                        }
+                    }
+                }
+                run_start = end;
+                run_first_line = line_no + 1;
+            }
+            pos = end;
+            line_no += 1;
+        }
+        runs.push((
+            run_start,
+            data.len(),
+            run_first_line,
+            self.w3c_layout.clone(),
+        ));
+        for (from, to, first, layout) in runs {
+            if from >= to && skipped_long_lines.is_empty() {
+                continue;
+            }
+            let chunk = Chunk {
+                data: data[from..to].to_vec(),
+                first_line: first,
+                skipped_long_lines: std::mem::take(&mut skipped_long_lines),
+            };
+            let format = layout.unwrap_or_else(|| marker.clone());
+            if self
+                .tx
+                .send(Job {
+                    input: self.input,
+                    format,
+                    chunk,
+                })
+                .is_err()
+            {
+                return false;
+            }
+        }
+        true
     }
 }
 

@@ -129,3 +129,108 @@ fn squid_native() {
     assert_eq!(rows(&json, "pages"), vec![row("/minitri.flg", 1, 1)]);
     assert_eq!(json["period"]["first"], "2010-10-08T11:11:48Z");
 }
+
+#[test]
+fn w3c_iis_netscaler_and_incapsula() {
+    let json = sample("iis.log");
+    assert_eq!(detected(&json), "w3c");
+    // sc-status 200, sc-bytes 27028 (sc-substatus 654 and sc-win32-status 456 come before it).
+    assert_eq!((total(&json, "hits"), total(&json, "bytes")), (1, 27028));
+    assert_eq!(rows(&json, "pages"), vec![row("/foo/bar", 1, 1)]);
+    assert_eq!(json["period"]["first"], "2012-04-01T00:00:13Z");
+
+    let json = sample("netscaler.log");
+    assert_eq!(detected(&json), "w3c");
+    assert_eq!((total(&json, "hits"), total(&json, "bytes")), (1, 355));
+    assert_eq!(rows(&json, "status_codes"), vec![row("302", 1, 1)]);
+
+    // IIS Advanced Logging: blank lines between directives, quoted values, date-local/time-local;
+    // line 9 has no client address ("-").
+    let json = sample("iis_custom.log");
+    assert_eq!((total(&json, "hits"), total(&json, "malformed")), (2, 1));
+    assert_eq!(json["malformed_lines"][0]["line"], 9);
+    assert_eq!(json["malformed_by_reason"]["bad_client"], 1);
+
+    // Incapsula quotes every value, date and time included.
+    let json = sample("incapsula_w3c.log");
+    assert_eq!(total(&json, "hits"), 1);
+    assert_eq!(json["period"]["first"], "2017-06-28T07:26:35Z");
+}
+
+#[test]
+fn cloudfront_web_is_tab_separated_w3c() {
+    let json = sample("amazon_cloudfront_web.log");
+    assert_eq!(detected(&json), "cloudfront");
+    assert_eq!((total(&json, "hits"), total(&json, "bytes")), (1, 182));
+    assert_eq!(rows(&json, "pages"), vec![row("/view/my/file.html", 1, 1)]);
+    assert_eq!(json["period"]["first"], "2014-05-23T01:13:11Z");
+}
+
+#[test]
+fn w3c_layout_may_change_mid_file_even_across_chunks() {
+    use logveil::input::Input;
+    use logveil::pipeline::{Analyzer, Plan};
+    let log = "#Version: 1.0\n\
+               #Fields: date time c-ip cs-method cs-uri-stem sc-status sc-bytes\n\
+               2024-10-10 10:00:00 203.0.113.1 GET /one 200 100\n\
+               2024-10-10 10:00:01 203.0.113.2 GET /two 200 200\n\
+               #Fields: date time cs-method cs-uri-stem c-ip sc-bytes sc-status\n\
+               2024-10-10 11:00:00 GET /three 203.0.113.3 300 404\n\
+               2024-10-10 11:00:01 GET /four 203.0.113.4 400 200\n";
+    for chunk_size in [1, 17, 64, 1 << 20] {
+        let plan = Plan {
+            threads: 2,
+            chunk_size,
+            ..Plan::default()
+        };
+        let analysis = Analyzer::new(plan)
+            .run(&[Input::Memory {
+                name: "w3c".into(),
+                data: log.as_bytes().to_vec(),
+            }])
+            .unwrap();
+        let stats = &analysis.stats;
+        assert_eq!(
+            (stats.hits, stats.bytes, stats.malformed_total()),
+            (4, 1000, 0),
+            "chunk size {chunk_size}"
+        );
+        assert_eq!(
+            stats.status_codes.get(b"404").map(|r| r.hits),
+            Some(1),
+            "chunk size {chunk_size}"
+        );
+        assert_eq!(
+            analysis.inputs[0].format.as_ref().map(|f| f.name()),
+            Some("w3c")
+        );
+    }
+}
+
+#[test]
+fn w3c_without_status_or_with_split_date_is_refused_clearly() {
+    let out = run(
+        &[
+            "report",
+            "--format",
+            "json",
+            path_str(&corpus("formats/splitted_date_and_time.log")),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("date and time columns apart are not supported")
+    );
+    let out = run(
+        &[
+            "report",
+            "--format",
+            "json",
+            path_str(&corpus("formats/amazon_cloudfront_rtmp.log")),
+        ],
+        b"",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no status field"));
+}

@@ -9,6 +9,7 @@ pub mod preset;
 pub mod program;
 pub mod spec;
 pub mod time;
+pub mod w3c;
 
 pub use line::{MalformedReason, RawLine};
 
@@ -23,6 +24,11 @@ pub type HandParser = for<'a> fn(&'a [u8]) -> Result<RawLine<'a>, MalformedReaso
 enum Parser {
     Hand(HandParser),
     Program(FieldProgram),
+    /// W3C extended logs: the layout comes from `#Fields:` directives in the input (see
+    /// [`w3c`]); lines can only be read through the layout in force.
+    W3c {
+        separator: u8,
+    },
 }
 
 struct Inner {
@@ -62,12 +68,35 @@ impl LogFormat {
         }))
     }
 
+    /// A W3C extended format whose columns, separated by `separator`, are named by `#Fields:`
+    /// directives in the input.
+    pub fn w3c(name: &str, separator: u8) -> LogFormat {
+        let sep = if separator == b'\t' { "tab" } else { "space" };
+        LogFormat(Arc::new(Inner {
+            name: name.to_string(),
+            format_string: format!(
+                "#Fields: ... (W3C extended, {sep}-separated; columns named in the file)"
+            ),
+            parser: Parser::W3c { separator },
+        }))
+    }
+
+    /// For W3C formats, the column separator; the reader then follows `#Fields:` directives.
+    pub fn w3c_separator(&self) -> Option<u8> {
+        match self.0.parser {
+            Parser::W3c { separator } => Some(separator),
+            _ => None,
+        }
+    }
+
     /// Parses one line (without its line terminator).
     #[inline]
     pub fn parse<'a>(&self, line: &'a [u8]) -> Result<RawLine<'a>, MalformedReason> {
         match &self.0.parser {
             Parser::Hand(parse) => parse(line),
             Parser::Program(program) => program.parse(line),
+            // Data before any `#Fields:` directive has no layout to be read with.
+            Parser::W3c { .. } => Err(MalformedReason::BadField),
         }
     }
 

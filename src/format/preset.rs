@@ -2,7 +2,7 @@
 //! preset on a sample of lines and keep the one that parses the most.
 
 use super::program::FieldProgram;
-use super::{LogFormat, MalformedReason, clf, lines};
+use super::{LogFormat, MalformedReason, clf, lines, w3c};
 
 /// AWS Application Load Balancer access logs (fields added later are accepted and skipped).
 const AWS_ALB: &str = concat!(
@@ -66,6 +66,8 @@ pub fn all() -> &'static [LogFormat] {
             LogFormat::hand("combined", r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#, clf::parse_combined),
             compiled("vcommon", r#"%v %h %l %u %t "%r" %>s %b"#),
             LogFormat::hand("common", r#"%h %l %u %t "%r" %>s %b"#, clf::parse_common),
+            LogFormat::w3c("w3c", b' '),
+            LogFormat::w3c("cloudfront", b'\t'),
         ]
     })
 }
@@ -101,6 +103,9 @@ impl Detection {
 /// best: the one that parses most lines; ties go to the more specific preset. When nothing
 /// parses a line, the result names the preset that got furthest (`fits()` is false).
 pub fn detect(sample: &[u8]) -> Option<Detection> {
+    if let Some(d) = detect_w3c(sample) {
+        return Some(d);
+    }
     let sampled: Vec<&[u8]> = lines(sample)
         .filter(|l| !l.is_empty())
         .take(SAMPLE_LINES)
@@ -147,6 +152,40 @@ pub fn detect(sample: &[u8]) -> Option<Detection> {
         }
     }
     best.map(|(d, _)| d)
+}
+
+/// A sample with a `#Fields:` directive is W3C extended: tab-separated data makes it CloudFront.
+fn detect_w3c(sample: &[u8]) -> Option<Detection> {
+    let all: Vec<&[u8]> = lines(sample).take(SAMPLE_LINES).collect();
+    let at = all
+        .iter()
+        .position(|l| l.starts_with(w3c::FIELDS_DIRECTIVE))?;
+    let data: Vec<&[u8]> = all[at + 1..]
+        .iter()
+        .copied()
+        .filter(|l| !l.is_empty() && !w3c::is_directive(l))
+        .collect();
+    let tabs = data.first().is_some_and(|l| l.contains(&b'\t'));
+    let (name, separator) = if tabs {
+        ("cloudfront", b'\t')
+    } else {
+        ("w3c", b' ')
+    };
+    let format = by_name(name)?;
+    let (matched, first_failure) = match w3c::layout(name, all[at], separator) {
+        Ok(layout) => {
+            let failures: Vec<MalformedReason> =
+                data.iter().filter_map(|l| layout.parse(l).err()).collect();
+            (data.len() - failures.len(), failures.first().copied())
+        }
+        Err(_) => (0, Some(MalformedReason::BadField)),
+    };
+    Some(Detection {
+        format,
+        matched: matched.max(1),
+        sampled: data.len().max(1),
+        first_failure,
+    })
 }
 
 #[cfg(test)]
@@ -203,7 +242,7 @@ mod tests {
         assert!(
             all()
                 .iter()
-                .all(|f| f.format_string().contains('%') || f.format_string().contains('$'))
+                .all(|f| f.format_string().contains(['%', '$', '#']))
         );
     }
 }

@@ -39,6 +39,8 @@ pub struct FieldProgram {
     trailing_fields: bool,
     /// A space in the format matches a run of spaces (aligned columns, syslog's padded days).
     squeeze_spaces: bool,
+    /// A value that starts with `"` runs to its closing quote, separators included (W3C).
+    quoted_values: bool,
 }
 
 /// Which kind of format string a text is: Apache's `%` directives or nginx's `$` variables.
@@ -63,6 +65,7 @@ fn reason_of(field: Field) -> Bad {
 fn inner_count(field: Field, byte: u8) -> usize {
     match field {
         Field::Time(TimeFormat::Clf) => usize::from(byte == b' '),
+        Field::Time(TimeFormat::W3cDateTime) => usize::from(byte == b' ' || byte == b'\t'),
         Field::Time(TimeFormat::Strftime(items)) => items
             .iter()
             .filter(|i| **i == StrftimeItem::Literal(byte))
@@ -82,7 +85,7 @@ impl FieldProgram {
         Self::from_directives(&directives, text)
     }
 
-    fn from_directives(
+    pub(crate) fn from_directives(
         directives: &[Directive],
         text: &str,
     ) -> Result<FieldProgram, ParseFormatError> {
@@ -182,6 +185,7 @@ impl FieldProgram {
             source: text.to_string(),
             trailing_fields: false,
             squeeze_spaces: false,
+            quoted_values: false,
         })
     }
 
@@ -196,6 +200,13 @@ impl FieldProgram {
     /// syslog's space-padded days (HAProxy).
     pub fn with_squeezed_spaces(mut self) -> FieldProgram {
         self.squeeze_spaces = true;
+        self
+    }
+
+    /// Lets any value that starts with `"` run to its closing quote, as W3C logs quote values
+    /// with spaces in them.
+    pub fn with_quoted_values(mut self) -> FieldProgram {
+        self.quoted_values = true;
         self
     }
 
@@ -235,6 +246,15 @@ impl FieldProgram {
                     let rest = &line[pos..];
                     let len = if *quoted {
                         quoted_len(rest).ok_or(reason_of(*field))?
+                    } else if self.quoted_values
+                        && rest.first() == Some(&b'"')
+                        && *field != Field::Time(TimeFormat::W3cDateTime)
+                    {
+                        // A W3C value in quotes: store what is inside them.
+                        let inner = quoted_len(&rest[1..]).ok_or(reason_of(*field))?;
+                        store(&mut raw, *field, &rest[1..1 + inner])?;
+                        pos += inner + 2;
+                        continue;
                     } else {
                         match end {
                             End::EndOfLine => rest.len(),
@@ -288,7 +308,14 @@ fn store<'a>(raw: &mut RawLine<'a>, field: Field, value: &'a [u8]) -> Result<(),
         Field::Request => raw.request = value,
         Field::Method => raw.method = value,
         Field::Path => raw.path = value,
-        Field::Query => raw.query = value.strip_prefix(b"?").unwrap_or(value),
+        Field::Query => {
+            // nginx and W3C logs write `-` for an empty query.
+            raw.query = if value == b"-" {
+                b""
+            } else {
+                value.strip_prefix(b"?").unwrap_or(value)
+            }
+        }
         Field::Status => raw.status = parse_status(value)?,
         Field::Bytes => raw.bytes = parse_bytes(value)?,
         Field::Referrer => raw.referrer = value,

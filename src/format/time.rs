@@ -134,6 +134,8 @@ pub enum TimeFormat {
     Clf,
     /// `2000-10-10T13:55:36-07:00`, with optional fraction, `Z` or no offset (UTC).
     Iso8601,
+    /// W3C `date` and `time` columns side by side: `2012-04-01 00:00:13` (space or tab), UTC.
+    W3cDateTime,
     /// Seconds since the epoch, with an optional fraction (`$msec`, Caddy's `ts`).
     EpochSeconds,
     /// Milliseconds since the epoch.
@@ -306,7 +308,11 @@ fn parse_strftime(items: &[StrftimeItem], text: &[u8]) -> Option<UnixSeconds> {
 
 /// `2000-10-10T13:55:36[.fff][Z|±hh:mm|±hhmm]`; a space may stand for the `T`.
 pub fn parse_iso8601(text: &[u8]) -> Option<UnixSeconds> {
-    if text.len() < 19 || text[4] != b'-' || text[7] != b'-' || !matches!(text[10], b'T' | b' ') {
+    if text.len() < 19
+        || text[4] != b'-'
+        || text[7] != b'-'
+        || !matches!(text[10], b'T' | b' ' | b'\t')
+    {
         return None;
     }
     let mut at = 0;
@@ -347,6 +353,20 @@ pub fn parse_iso8601(text: &[u8]) -> Option<UnixSeconds> {
     Some(unix_from_parts(y, mo as u32, d as u32, h as u32, mi as u32, s as u32)? - off)
 }
 
+/// W3C `date time` columns, possibly each in quotes: `"2017-06-28" "07:26:35"`.
+fn parse_w3c_date_time(text: &[u8]) -> Option<UnixSeconds> {
+    if text.first() != Some(&b'"') {
+        return parse_iso8601(text);
+    }
+    let mut buf = [0u8; 40];
+    let mut len = 0;
+    for &b in text.iter().filter(|&&b| b != b'"') {
+        *buf.get_mut(len)? = b;
+        len += 1;
+    }
+    parse_iso8601(&buf[..len])
+}
+
 /// Epoch time with an optional fraction, divided by `per_second` (1, 1000, 1000000).
 fn parse_epoch(text: &[u8], per_second: i64) -> Option<UnixSeconds> {
     let mut at = 0;
@@ -366,6 +386,7 @@ impl TimeFormat {
         match self {
             TimeFormat::Clf => parse_clf(text),
             TimeFormat::Iso8601 => parse_iso8601(text),
+            TimeFormat::W3cDateTime => parse_w3c_date_time(text),
             TimeFormat::EpochSeconds => parse_epoch(text, 1),
             TimeFormat::EpochMillis => parse_epoch(text, 1000),
             TimeFormat::EpochMicros => parse_epoch(text, 1_000_000),
@@ -501,6 +522,7 @@ mod tests {
             b"2015-10-25T04:11:25.123+0100",
             b"2015-10-25 03:11:25",
             b"2015-10-24T23:11:25-04:00",
+            b"2015-10-25\t03:11:25",
         ] {
             assert_eq!(
                 TimeFormat::Iso8601.parse(iso),
