@@ -234,3 +234,15 @@ fn w3c_without_status_or_with_split_date_is_refused_clearly() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("no status field"));
 }
+
+#[test]
+fn caddy_json_lines() {
+    let json = sample("caddy_json.log");
+    assert_eq!(detected(&json), "caddy");
+    assert_eq!(total(&json, "hits"), 3);
+    // size 3609 + 34534 + 217912; the CSS and JS are assets, /beta/ is the one page view.
+    assert_eq!(total(&json, "bytes"), 3609 + 34534 + 217912);
+    assert_eq!(rows(&json, "pages"), vec![row("/beta/", 1, 1)]);
+    assert_eq!(json["period"]["first"], "2023-12-23T23:17:54Z");
+    assert!(rows(&json, "referrer_domains").contains(&row("example.com", 2, 1)));
+}

@@ -66,6 +66,11 @@ pub fn all() -> &'static [LogFormat] {
             LogFormat::hand("combined", r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#, clf::parse_combined),
             compiled("vcommon", r#"%v %h %l %u %t "%r" %>s %b"#),
             LogFormat::hand("common", r#"%h %l %u %t "%r" %>s %b"#, clf::parse_common),
+            LogFormat::hand(
+                "caddy",
+                "{JSON lines: ts, request.{client_ip|remote_ip, method, uri, headers}, status, size}",
+                super::json::parse_caddy,
+            ),
             LogFormat::w3c("w3c", b' '),
             LogFormat::w3c("cloudfront", b'\t'),
         ]
@@ -242,7 +247,7 @@ mod tests {
         assert!(
             all()
                 .iter()
-                .all(|f| f.format_string().contains(['%', '$', '#']))
+                .all(|f| f.format_string().contains(['%', '$', '#', '{']))
         );
     }
 }
