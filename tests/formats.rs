@@ -39,10 +39,13 @@ fn aws_elb_counts_the_tcp_line_and_the_comment_as_malformed() {
     assert_eq!(total(&json, "hits"), 1);
     assert_eq!(total(&json, "bytes"), 57);
     assert_eq!(json["period"]["first"], "2015-05-13T23:39:43Z");
-    // Line 2 is a comment the sample carries (its eighth word is no status), line 3 a TCP
+    // Line 2 is a comment the sample carries (it has no quoted request), line 3 a TCP
     // connection with status "-".
     assert_eq!(total(&json, "malformed"), 2);
-    assert_eq!(json["malformed_by_reason"]["bad_status"], 2);
+    assert_eq!(json["malformed_lines"][0]["line"], 2);
+    assert_eq!(json["malformed_lines"][0]["reason"], "bad_request_field");
+    assert_eq!(json["malformed_lines"][1]["line"], 3);
+    assert_eq!(json["malformed_lines"][1]["reason"], "bad_status");
 }
 
 #[test]
