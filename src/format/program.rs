@@ -258,9 +258,14 @@ impl FieldProgram {
     /// Matches `literal` at `pos` (a space matching a run of spaces when squeezing); returns
     /// the position after it.
     #[inline]
-    fn literal(&self, line: &[u8], pos: usize, literal: &Literal, bad: Bad) -> Result<usize, Bad> {
+    fn literal<const SQUEEZE: bool>(
+        line: &[u8],
+        pos: usize,
+        literal: &Literal,
+        bad: Bad,
+    ) -> Result<usize, Bad> {
         let rest = &line[pos..];
-        if self.squeeze_spaces && literal.bytes.first() == Some(&b' ') {
+        if SQUEEZE && literal.bytes.first() == Some(&b' ') {
             let spaces = rest.iter().take_while(|&&b| b == b' ').count();
             let tail = &literal.bytes[1..];
             if spaces == 0 || !rest[spaces..].starts_with(tail) {
@@ -303,18 +308,29 @@ impl FieldProgram {
     /// Cuts one line (without its terminator) into fields.
     #[inline]
     pub fn parse<'a>(&self, line: &'a [u8]) -> Result<RawLine<'a>, Bad> {
+        // perf: the options become constants of two monomorphic copies, so the common case
+        // (no squeezing, no W3C quoting) has no branches for them in its loop.
+        match (self.squeeze_spaces, self.quoted_values) {
+            (false, false) => self.parse_with::<false, false>(line),
+            (true, false) => self.parse_with::<true, false>(line),
+            (false, true) => self.parse_with::<false, true>(line),
+            (true, true) => self.parse_with::<true, true>(line),
+        }
+    }
+
+    #[inline(always)]
+    fn parse_with<'a, const SQUEEZE: bool, const QUOTED_VALUES: bool>(
+        &self,
+        line: &'a [u8],
+    ) -> Result<RawLine<'a>, Bad> {
         // perf: values are gathered in slots indexed by the step, with no branch on the field,
         // and converted once at the end (callgrind: a `match` per field cost 14% more
         // instructions than the hand-written combined parser).
         let mut slots: [&'a [u8]; SLOTS] = [b""; SLOTS];
-        let mut pos = self.literal(line, 0, &self.prefix, self.prefix_bad)?;
+        let mut pos = Self::literal::<SQUEEZE>(line, 0, &self.prefix, self.prefix_bad)?;
         for step in &self.steps {
             let rest = &line[pos..];
-            if step.quoted {
-                let len = quoted_len(rest).ok_or_else(|| reason_of(step.field))?;
-                slots[step.slot] = &rest[..len];
-                pos += len;
-            } else if self.quoted_values
+            if QUOTED_VALUES
                 && rest.first() == Some(&b'"')
                 && step.field != Field::Time(TimeFormat::W3cDateTime)
             {
@@ -323,19 +339,26 @@ impl FieldProgram {
                 slots[step.slot] = &rest[1..1 + inner];
                 pos += inner + 2;
             } else {
+                // A quoted field ends at a `"` too, one not escaped by a backslash: the same
+                // search, continued past escaped quotes (rare), so there is no branch on quoting.
                 let len = match step.end {
                     End::EndOfLine => rest.len(),
-                    End::Byte(b) if step.skip == 0 => {
-                        memchr(b, rest).ok_or_else(|| reason_of(step.field))?
-                    }
                     End::Byte(b) => {
-                        nth_byte(rest, b, step.skip).ok_or_else(|| reason_of(step.field))?
+                        let missing = || reason_of(step.field);
+                        let mut len = memchr(b, rest).ok_or_else(missing)?;
+                        for _ in 0..step.skip {
+                            len += 1 + memchr(b, &rest[len + 1..]).ok_or_else(missing)?;
+                        }
+                        while step.quoted & is_escaped(&rest[..len]) {
+                            len += 1 + memchr(b, &rest[len + 1..]).ok_or_else(missing)?;
+                        }
+                        len
                     }
                 };
                 slots[step.slot] = &rest[..len];
                 pos += len;
             }
-            pos = self.literal(line, pos, &step.suffix, step.suffix_bad)?;
+            pos = Self::literal::<SQUEEZE>(line, pos, &step.suffix, step.suffix_bad)?;
         }
         if pos != line.len() && !(self.trailing_fields && line[pos] == b' ') {
             return Err(Bad::TrailingData);
@@ -401,16 +424,6 @@ fn quoted_len(rest: &[u8]) -> Option<usize> {
         }
         from = at + 1;
     }
-}
-
-/// Position of the occurrence of `byte` after skipping `skip` of them.
-#[inline]
-fn nth_byte(rest: &[u8], byte: u8, skip: usize) -> Option<usize> {
-    let mut from = 0;
-    for _ in 0..skip {
-        from += memchr(byte, &rest[from..])? + 1;
-    }
-    Some(from + memchr(byte, &rest[from..])?)
 }
 
 #[cfg(test)]
