@@ -71,7 +71,7 @@ enum Token<'a> {
 
 fn apache_token(input: &str) -> IResult<&str, Token<'_>> {
     let literal = map(is_not("%"), Token::Literal);
-    let percent_sign = map(tag("%%"), |_| Token::Literal("%"));
+    let percent_sign = map(tag("%%"), Token::Literal);
     let directive = map(
         recognize((
             char('%'),
@@ -105,8 +105,11 @@ fn split_apache(whole: &str) -> ApacheToken<'_> {
     }
 }
 
-/// Applies Apache's escapes in literal text: `\"`, `\\`, `\n`, `\t`.
+/// Applies Apache's escapes in literal text: `%%`, `\"`, `\\`, `\n`, `\t`.
 fn unescape(text: &str) -> Vec<u8> {
+    if text == "%%" {
+        return b"%".to_vec();
+    }
     let mut out = Vec::with_capacity(text.len());
     let mut chars = text.bytes();
     while let Some(b) = chars.next() {
@@ -124,6 +127,38 @@ fn unescape(text: &str) -> Vec<u8> {
     out
 }
 
+/// Turns tokens into directives: literals through `literal`, directives through `field`, with
+/// every error placed at the column where its token starts.
+fn directives<'a>(
+    text: &'a str,
+    tokens: Vec<Token<'a>>,
+    literal: impl Fn(&str) -> Vec<u8>,
+    field: impl Fn(&ApacheToken<'a>) -> Result<Field, String>,
+) -> Result<Vec<Directive>, ParseFormatError> {
+    let mut out = Vec::new();
+    for token in tokens {
+        match token {
+            Token::Literal(lit) => out.push(Directive::Literal(literal(lit))),
+            Token::Percent(d, whole) => {
+                // Tokens are slices of `text`: their offset gives the column.
+                let here = &text[whole.as_ptr() as usize - text.as_ptr() as usize..];
+                let column = error(text, here, "").column;
+                let f = field(&d).map_err(|m| error(text, here, m))?;
+                // Apache writes a plain %t with its brackets.
+                let bracketed = whole.starts_with('%') && d.name == "t" && d.arg.is_none();
+                if bracketed {
+                    out.push(Directive::Literal(b"[".to_vec()));
+                }
+                out.push(Directive::Field { field: f, column });
+                if bracketed {
+                    out.push(Directive::Literal(b"]".to_vec()));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Parses an Apache `LogFormat` string.
 pub fn parse_apache(text: &str) -> Result<Vec<Directive>, ParseFormatError> {
     let (rest, tokens) = many0(apache_token)
@@ -132,32 +167,7 @@ pub fn parse_apache(text: &str) -> Result<Vec<Directive>, ParseFormatError> {
     if !rest.is_empty() {
         return Err(error(text, rest, "incomplete directive"));
     }
-    let mut out = Vec::new();
-    let mut consumed = 0;
-    for token in tokens {
-        let here = &text[consumed..];
-        match token {
-            Token::Literal(lit) => {
-                consumed += lit.len().max(if lit == "%" { 2 } else { 0 });
-                out.push(Directive::Literal(unescape(lit)));
-            }
-            Token::Percent(d, whole) => {
-                consumed += whole.len();
-                let column = error(text, here, "").column;
-                let field = apache_field(&d).map_err(|m| error(text, here, m))?;
-                // Apache writes %t with its brackets.
-                let bracketed = d.name == "t" && d.arg.is_none();
-                if bracketed {
-                    out.push(Directive::Literal(b"[".to_vec()));
-                }
-                out.push(Directive::Field { field, column });
-                if bracketed {
-                    out.push(Directive::Literal(b"]".to_vec()));
-                }
-            }
-        }
-    }
-    Ok(out)
+    directives(text, tokens, unescape, apache_field)
 }
 
 fn apache_field(d: &ApacheToken<'_>) -> Result<Field, String> {
@@ -231,26 +241,12 @@ pub fn parse_nginx(text: &str) -> Result<Vec<Directive>, ParseFormatError> {
     if !rest.is_empty() {
         return Err(error(text, rest, "a $ must start a variable name"));
     }
-    let mut out = Vec::new();
-    let mut consumed = 0;
-    for token in tokens {
-        let here = &text[consumed..];
-        match token {
-            Token::Literal(lit) => {
-                consumed += lit.len();
-                out.push(Directive::Literal(lit.as_bytes().to_vec()));
-            }
-            Token::Percent(v, whole) => {
-                consumed += whole.len();
-                let column = error(text, here, "").column;
-                out.push(Directive::Field {
-                    field: nginx_field(v.name),
-                    column,
-                });
-            }
-        }
-    }
-    Ok(out)
+    directives(
+        text,
+        tokens,
+        |lit| lit.as_bytes().to_vec(),
+        |v| Ok(nginx_field(v.name)),
+    )
 }
 
 fn nginx_field(name: &str) -> Field {
