@@ -349,7 +349,9 @@ impl FieldProgram {
                         for _ in 0..step.skip {
                             len += 1 + memchr(b, &rest[len + 1..]).ok_or_else(missing)?;
                         }
-                        while step.quoted & is_escaped(&rest[..len]) {
+                        while step.quoted & (len > 0 && rest[len - 1] == b'\\')
+                            && is_escaped(&rest[..len])
+                        {
                             len += 1 + memchr(b, &rest[len + 1..]).ok_or_else(missing)?;
                         }
                         len
