@@ -318,7 +318,7 @@ impl FieldProgram {
         }
     }
 
-    #[inline(always)]
+    #[inline]
     fn parse_with<'a, const SQUEEZE: bool, const QUOTED_VALUES: bool>(
         &self,
         line: &'a [u8],
