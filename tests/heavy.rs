@@ -54,7 +54,9 @@ fn sketched_visitors_stay_within_two_percent_and_threads_agree() {
     for r in &reports {
         assert_eq!(r.totals.hits, 3456 * copies as u64);
         let got = r.totals.visitors as f64;
-        assert!((got - exact).abs() / exact <= 0.02, "{got} vs {exact}");
+        // HLL++ at precision 14 has a standard error of 1.04 / sqrt(16384) = 0.81%; each run has
+        // fresh secrets, so the estimate varies from run to run: 3% is 3.7 standard errors.
+        assert!((got - exact).abs() / exact <= 0.03, "{got} vs {exact}");
         assert_eq!(r.totals.visits, one_report.totals.visits * copies as u64);
         assert_eq!(
             r.totals.page_views,
@@ -72,7 +74,8 @@ fn sketched_visitors_stay_within_two_percent_and_threads_agree() {
     assert_eq!(hits(&reports[0]), hits(&reports[1]));
     for (a, b) in reports[0].status_codes.iter().zip(&reports[1].status_codes) {
         let (a, b) = (a.visitors as f64, b.visitors as f64);
-        assert!((a - b).abs() / a.max(1.0) <= 0.04, "{a} vs {b}");
+        // Two independent estimates: the difference has a standard error of 1.15%.
+        assert!((a - b).abs() / a.max(1.0) <= 0.05, "{a} vs {b}");
     }
     assert_eq!(reports[0].timeline.daily.len(), 6 * copies);
     assert_eq!(
