@@ -249,3 +249,25 @@ fn caddy_json_lines() {
     assert_eq!(json["period"]["first"], "2023-12-23T23:17:54Z");
     assert!(rows(&json, "referrer_domains").contains(&row("example.com", 2, 1)));
 }
+
+#[test]
+fn lines_are_bytes_not_utf8() {
+    // A Big5-encoded path: not UTF-8. The line still counts (a 301, so no page view) ...
+    let json = sample("common_encoding_big5.log");
+    assert_eq!((total(&json, "hits"), total(&json, "malformed")), (1, 0));
+    // ... and as a 200 its page key is written with replacement characters where the bytes are
+    // not UTF-8.
+    let mut as_200 = std::fs::read(corpus("formats/common_encoding_big5.log")).unwrap();
+    let at = as_200
+        .windows(6)
+        .position(|w| w == b"\" 301 ")
+        .expect("the sample is a 301");
+    as_200[at + 2..at + 5].copy_from_slice(b"200");
+    let json = report_json_stdin(&["--min-visitors", "0", "-"], &as_200);
+    let pages = rows(&json, "pages");
+    assert_eq!(pages.len(), 1);
+    assert!(
+        pages[0].0.starts_with('/') && pages[0].0.contains('\u{FFFD}'),
+        "{pages:?}"
+    );
+}
