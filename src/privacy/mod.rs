@@ -228,6 +228,7 @@ impl<'p> Anonymizer<'p> {
             policy.site_domain.as_deref(),
             &mut self.referrer,
         );
+        language::primary_language_into(raw.accept_language, &mut self.language);
 
         Ok(Event {
             time,
@@ -352,6 +353,21 @@ mod tests {
             r#"1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "Googlebot/2.1""#,
             |e| assert!(e.is_bot),
         );
+    }
+
+    #[test]
+    fn accept_language_keeps_only_its_primary_tag() {
+        let policy = PrivacyPolicy::default();
+        let secrets = WindowSecrets::new(VisitorWindow::Day);
+        let mut anon = Anonymizer::new(&policy, &secrets);
+        let mut raw = parse_combined(
+            br#"1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "Firefox""#,
+        )
+        .unwrap();
+        raw.accept_language = b"de-CH,de;q=0.9";
+        assert_eq!(anon.anonymize(&raw, 0).unwrap().language, b"de");
+        raw.accept_language = b"";
+        assert_eq!(anon.anonymize(&raw, 0).unwrap().language, b"");
     }
 
     #[test]
