@@ -56,17 +56,9 @@ impl<'a> Cursor<'a> {
     fn quoted(&mut self, bad: Bad) -> Result<&'a [u8], Bad> {
         self.expect(b'"', bad)?;
         let start = self.pos;
-        let mut from = start;
-        loop {
-            let rel = memchr(b'"', &self.line[from..]).ok_or(bad)?;
-            let at = from + rel;
-            if is_escaped(&self.line[start..at]) {
-                from = at + 1;
-                continue;
-            }
-            self.pos = at + 1;
-            return Ok(&self.line[start..at]);
-        }
+        let len = quoted_len(&self.line[start..]).ok_or(bad)?;
+        self.pos = start + len + 1;
+        Ok(&self.line[start..start + len])
     }
 
     #[inline]
@@ -77,6 +69,19 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn at_end(&self) -> bool {
         self.pos >= self.line.len()
+    }
+}
+
+/// Length of a quoted value (after its opening quote) up to its first unescaped `"`.
+#[inline]
+pub(crate) fn quoted_len(rest: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let at = from + memchr(b'"', &rest[from..])?;
+        if !is_escaped(&rest[..at]) {
+            return Some(at);
+        }
+        from = at + 1;
     }
 }
 

@@ -5,7 +5,7 @@
 //! field between two `"` literals is quoted and ends at the first unescaped quote. A field whose
 //! value has a fixed number of separators inside (a CLF time has one space) skips that many.
 
-use super::clf::{is_escaped, parse_bytes, parse_status};
+use super::clf::{is_escaped, parse_bytes, parse_status, quoted_len};
 use super::line::{MalformedReason as Bad, RawLine};
 use super::spec::{self, Directive, Field, ParseFormatError};
 use super::time::{StrftimeItem, TimeFormat};
@@ -412,19 +412,6 @@ const fn slot_of(field: Field) -> usize {
         Field::ForwardedFor => 10,
         Field::AcceptLanguage => 11,
         Field::Skip => 12,
-    }
-}
-
-/// Length of a quoted value up to its first unescaped `"`.
-#[inline]
-fn quoted_len(rest: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    loop {
-        let at = from + memchr(b'"', &rest[from..])?;
-        if !is_escaped(&rest[..at]) {
-            return Some(at);
-        }
-        from = at + 1;
     }
 }
 
