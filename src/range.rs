@@ -19,10 +19,6 @@ impl TimeRange {
     pub fn contains(&self, t: UnixSeconds) -> bool {
         self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
     }
-
-    pub fn is_unbounded(&self) -> bool {
-        self.since.is_none() && self.until.is_none()
-    }
 }
 
 /// Which end of a range a bound is for.

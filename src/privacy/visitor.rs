@@ -85,10 +85,6 @@ impl WindowSecrets {
         }
     }
 
-    pub fn window(&self) -> VisitorWindow {
-        self.window
-    }
-
     fn secret_of(&self, window_id: i64) -> Secret {
         let mut secrets = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
         *secrets.entry(window_id).or_insert_with(Secret::random)

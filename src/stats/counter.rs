@@ -195,10 +195,6 @@ impl Table {
     pub fn into_rows(self) -> impl Iterator<Item = (Box<[u8]>, Row)> {
         self.rows.into_iter()
     }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Row)> {
-        self.rows.iter().map(|(k, r)| (&k[..], r))
-    }
 }
 
 #[cfg(test)]

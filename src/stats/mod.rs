@@ -7,7 +7,7 @@ pub mod timeline;
 
 use crate::format::MalformedReason;
 use crate::format::time::UnixSeconds;
-use crate::privacy::{Event, Method};
+use crate::privacy::Event;
 use counter::{Table, VisitorSet};
 use sessions::Sessions;
 use timeline::Timeline;
@@ -96,7 +96,7 @@ impl Stats {
         status[1] += (event.status / 10 % 10) as u8;
         status[2] += (event.status % 10) as u8;
         self.status_codes.add(&status, visitor);
-        self.methods.add(method_key(event.method), visitor);
+        self.methods.add(event.method.as_str().as_bytes(), visitor);
         self.hourly.add(event.time, page_view, visitor);
         self.daily.add(event.time, page_view, visitor);
     }
@@ -142,8 +142,4 @@ impl Stats {
         self.malformed_examples.sort_unstable();
         self.malformed_examples.truncate(MALFORMED_EXAMPLES);
     }
-}
-
-fn method_key(method: Method) -> &'static [u8] {
-    method.as_str().as_bytes()
 }

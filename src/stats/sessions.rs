@@ -27,10 +27,6 @@ impl Sessions {
         }
     }
 
-    pub fn gap(&self) -> i64 {
-        self.gap
-    }
-
     /// Records a hit by `visitor` at `t`.
     #[inline]
     pub fn add(&mut self, visitor: VisitorKey, t: UnixSeconds) {

@@ -63,10 +63,6 @@ impl Timeline {
         all.sort_unstable_by_key(|(start, _)| *start);
         all
     }
-
-    pub fn iter(&self) -> impl Iterator<Item = (UnixSeconds, &Bucket)> {
-        self.buckets.iter().map(|(s, b)| (*s, b))
-    }
 }
 
 #[cfg(test)]
