@@ -236,14 +236,12 @@ impl InputDispatch<'_> {
         if self.format.is_some() {
             return self.send(chunk);
         }
+        // Line numbers tell how many lines are held back; only the new chunk needs counting.
+        let next_line = chunk.first_line + bytecount::count(&chunk.data, b'\n') as u64;
         self.pending.push(chunk);
-        let lines: usize = self
-            .pending
-            .iter()
-            .map(|c| bytecount::count(&c.data, b'\n'))
-            .sum();
+        let lines = next_line - self.pending[0].first_line;
         let bytes: usize = self.pending.iter().map(|c| c.data.len()).sum();
-        if lines <= preset::SAMPLE_LINES + 20 && bytes < DETECTION_BYTES {
+        if lines <= (preset::SAMPLE_LINES + 20) as u64 && bytes < DETECTION_BYTES {
             return true;
         }
         self.flush_pending()
