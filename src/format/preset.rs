@@ -98,9 +98,10 @@ pub struct Detection {
 }
 
 impl Detection {
-    /// True when the format parsed at least one sample line.
+    /// True when the format parsed at least one sample line, or is W3C: there the
+    /// `#Fields:` directive decides, and layout errors are reported by the reader.
     pub fn fits(&self) -> bool {
-        self.matched > 0
+        self.matched > 0 || self.format.w3c_separator().is_some()
     }
 }
 
@@ -187,8 +188,8 @@ fn detect_w3c(sample: &[u8]) -> Option<Detection> {
     };
     Some(Detection {
         format,
-        matched: matched.max(1),
-        sampled: data.len().max(1),
+        matched,
+        sampled: data.len(),
         first_failure,
     })
 }
