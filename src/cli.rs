@@ -1,6 +1,7 @@
 //! The command line: clap definitions, their conversion into a [`Plan`], and the `report` and
 //! `formats` commands. `main.rs` only calls [`run`].
 
+use crate::enrich::geo::GeoDb;
 use crate::format::{FormatChoice, preset};
 use crate::input;
 use crate::pipeline::{Analyzer, Plan};
@@ -14,6 +15,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -172,6 +174,15 @@ pub struct ReportArgs {
     #[arg(long)]
     pub include_bots: bool,
 
+    /// Country database in MaxMind format (GeoLite2 or DB-IP country or city, or any database
+    /// with a top-level `country_code`) instead of the built-in one.
+    #[arg(long, value_name = "PATH")]
+    pub geoip_db: Option<PathBuf>,
+
+    /// Leave countries out (no look-ups at all).
+    #[arg(long)]
+    pub no_geoip: bool,
+
     /// Set the file extensions (comma-separated) of static assets, which are not page views.
     #[arg(long, value_delimiter = ',', value_name = "EXTS")]
     pub asset_ext: Option<Vec<String>>,
@@ -282,6 +293,7 @@ impl ReportArgs {
                     .into_iter()
                     .map(String::into_bytes)
                     .collect(),
+                geo: self.geo_db()?,
             },
             window: self.visitor_window,
             visit_gap: self.visit_gap,
@@ -292,6 +304,16 @@ impl ReportArgs {
             },
             threads: self.threads,
             ..Plan::default()
+        })
+    }
+
+    /// The country database: the built-in one, a file, or none.
+    fn geo_db(&self) -> anyhow::Result<Option<Arc<GeoDb>>> {
+        Ok(match (&self.geoip_db, self.no_geoip) {
+            (Some(_), true) => bail!("--geoip-db and --no-geoip contradict each other"),
+            (_, true) => None,
+            (Some(path), false) => Some(Arc::new(GeoDb::open(path)?)),
+            (None, false) => Some(GeoDb::builtin()),
         })
     }
 

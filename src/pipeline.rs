@@ -426,7 +426,7 @@ impl<'a> Worker<'a> {
             return Ok(());
         }
         let event = self.anonymizer.anonymize(&raw, time)?;
-        let counts_as_visitor = self.include_bots || !event.is_bot;
+        let counts_as_visitor = self.include_bots || !event.agent.is_bot();
         self.stats.add(&event, counts_as_visitor);
         Ok(())
     }

@@ -1,104 +1,444 @@
-//! User agents: is this a crawler, a script or a monitor rather than a person's browser?
+//! User agents: browser family and major version, OS, device class, and which crawler it is.
 //!
-//! [`AgentClassifier`] caches answers per distinct agent string, since a log has few distinct
-//! agents and many lines.
+//! Browsers, systems and devices come from the uap-core regexes (vendored in
+//! `data/uap-core/regexes.json`) through the `ua-parser` crate. Crawlers come from a short list of
+//! names that uap-core does not flag (HTTP libraries, headless browsers, AI crawlers, scanners)
+//! and from uap-core's `Spider` device. Classifying an agent runs hundreds of regexes, so
+//! [`AgentClassifier`] caches the answer per distinct agent string, per worker.
+//!
+//! Names read out of an agent string by a capture group could carry anything a client sent
+//! (`MyNameApp/1 CFNetwork`), so a name is kept only when every word of it also appears in the
+//! uap-core patterns or replacements; otherwise it becomes `(other)` or [`UNNAMED_BOT`].
 
-use memchr::memmem;
-use rustc_hash::FxHashMap;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::OnceLock;
 
-/// Lower-case fragments that mark an agent as automated: crawler names, HTTP libraries, command
-/// line tools, headless browsers, monitors and AI crawlers.
-const BOT_MARKERS: &[&str] = &[
-    "bot",
-    "crawl",
-    "spider",
-    "slurp",
-    "scrape",
-    "curl/",
-    "wget/",
-    "python-requests",
-    "python-urllib",
-    "python-httpx",
-    "aiohttp",
-    "go-http-client",
-    "java/",
-    "okhttp",
-    "apache-httpclient",
-    "libwww-perl",
-    "lwp::",
-    "httpclient",
-    "guzzlehttp",
-    "node-fetch",
-    "axios/",
-    "headlesschrome",
-    "phantomjs",
-    "scrapy",
-    "facebookexternalhit",
-    "ia_archiver",
-    "feedfetcher",
-    "monitor",
-    "uptime",
-    "pingdom",
-    "lighthouse",
-    "zgrab",
-    "masscan",
-    "nmap",
-    "nikto",
-    "sqlmap",
-    "ccbot",
-    "perplexity",
-    "bytespider",
-    "claude",
-    "gptbot",
-    "chatgpt",
-    "petalsearch",
-    "baiduspider",
-    "semrush",
-    "ahrefs",
-    "mj12",
-    "dataforseo",
+/// Row key for agents uap-core does not recognise, or whose name is not in its vocabulary.
+pub const OTHER: &str = "(other)";
+/// Bot-table key for crawlers known only by an unvetted name.
+pub const UNNAMED_BOT: &str = "(unnamed bot)";
+/// Browser and OS key for bot hits: bots are described in the bots table instead.
+pub const BOT_ROW: &str = "(bot)";
+
+/// The uap-core regexes, converted from `regexes.yaml` to JSON (see `data/README.md`).
+const UAP_REGEXES: &str = include_str!("../../data/uap-core/regexes.json");
+
+/// Crawlers, scripts and tools, matched case-insensitively anywhere in the agent, with the name
+/// the bots table shows. The first entry of the list that matches wins, so specific names come
+/// before the generic ones.
+const KNOWN_BOTS: &[(&str, &str)] = &[
+    // AI crawlers and assistants.
+    ("gptbot", "GPTBot"),
+    ("chatgpt-user", "ChatGPT-User"),
+    ("oai-searchbot", "OAI-SearchBot"),
+    ("claudebot", "ClaudeBot"),
+    ("claude-user", "Claude-User"),
+    ("claude-searchbot", "Claude-SearchBot"),
+    ("claude-web", "Claude-Web"),
+    ("anthropic-ai", "anthropic-ai"),
+    ("ccbot", "CCBot"),
+    ("perplexitybot", "PerplexityBot"),
+    ("perplexity-user", "Perplexity-User"),
+    ("bytespider", "Bytespider"),
+    ("amazonbot", "Amazonbot"),
+    ("applebot", "Applebot"),
+    ("meta-externalagent", "meta-externalagent"),
+    ("meta-externalfetcher", "meta-externalfetcher"),
+    ("diffbot", "Diffbot"),
+    ("cohere-ai", "cohere-ai"),
+    ("youbot", "YouBot"),
+    ("timpibot", "Timpibot"),
+    ("imagesiftbot", "ImagesiftBot"),
+    ("google-extended", "Google-Extended"),
+    ("mistralai-user", "MistralAI-User"),
+    // Search engines.
+    ("adsbot-google", "AdsBot-Google"),
+    ("mediapartners-google", "Mediapartners-Google"),
+    ("google-inspectiontool", "Google-InspectionTool"),
+    ("googleother", "GoogleOther"),
+    ("storebot-google", "Storebot-Google"),
+    ("googlebot", "Googlebot"),
+    ("bingbot", "bingbot"),
+    ("bingpreview", "BingPreview"),
+    ("msnbot", "msnbot"),
+    ("yahoo! slurp", "Yahoo! Slurp"),
+    ("duckduckbot", "DuckDuckBot"),
+    ("duckassistbot", "DuckAssistBot"),
+    ("baiduspider", "Baiduspider"),
+    ("yandexbot", "YandexBot"),
+    ("yandex", "Yandex"),
+    ("sogou", "Sogou"),
+    ("petalbot", "PetalBot"),
+    ("seznambot", "SeznamBot"),
+    ("qwantbot", "Qwantbot"),
+    ("qwantify", "Qwantify"),
+    ("yeti/", "Yeti"),
+    ("mojeekbot", "MojeekBot"),
+    // SEO tools.
+    ("ahrefsbot", "AhrefsBot"),
+    ("semrushbot", "SemrushBot"),
+    ("mj12bot", "MJ12bot"),
+    ("dotbot", "DotBot"),
+    ("dataforseobot", "DataForSeoBot"),
+    ("blexbot", "BLEXBot"),
+    ("serpstatbot", "serpstatbot"),
+    ("barkrowler", "Barkrowler"),
+    ("megaindex", "MegaIndex"),
+    ("screaming frog", "Screaming Frog"),
+    // Link previews and feeds.
+    ("facebookexternalhit", "facebookexternalhit"),
+    ("facebookcatalog", "facebookcatalog"),
+    ("twitterbot", "Twitterbot"),
+    ("linkedinbot", "LinkedInBot"),
+    ("slackbot", "Slackbot"),
+    ("discordbot", "Discordbot"),
+    ("telegrambot", "TelegramBot"),
+    ("whatsapp", "WhatsApp"),
+    ("pinterestbot", "Pinterestbot"),
+    ("redditbot", "redditbot"),
+    ("skypeuripreview", "SkypeUriPreview"),
+    ("feedfetcher-google", "Feedfetcher-Google"),
+    ("feedly", "Feedly"),
+    ("ia_archiver", "ia_archiver"),
+    ("archive.org_bot", "archive.org_bot"),
+    // Monitors and audits.
+    ("uptimerobot", "UptimeRobot"),
+    ("pingdom", "Pingdom"),
+    ("statuscake", "StatusCake"),
+    ("site24x7", "Site24x7"),
+    ("newrelicpinger", "NewRelicPinger"),
+    ("datadogsynthetics", "Datadog Synthetics"),
+    ("better uptime", "Better Uptime"),
+    ("freshping", "Freshping"),
+    ("checkly", "Checkly"),
+    ("chrome-lighthouse", "Lighthouse"),
+    ("ptst/", "WebPageTest"),
+    // Scanners.
+    ("zgrab", "zgrab"),
+    ("masscan", "masscan"),
+    ("nmap", "Nmap"),
+    ("nikto", "Nikto"),
+    ("sqlmap", "sqlmap"),
+    ("nuclei", "Nuclei"),
+    ("wpscan", "WPScan"),
+    ("censysinspect", "CensysInspect"),
+    ("expanse", "Expanse"),
+    ("internetmeasurement", "InternetMeasurement"),
+    ("l9explore", "l9explore"),
+    // Headless browsers.
+    ("headlesschrome", "HeadlessChrome"),
+    ("phantomjs", "PhantomJS"),
+    ("slimerjs", "SlimerJS"),
+    // HTTP libraries and command-line tools.
+    ("curl/", "curl"),
+    ("wget/", "Wget"),
+    ("python-requests", "python-requests"),
+    ("python-urllib", "Python-urllib"),
+    ("python-httpx", "python-httpx"),
+    ("aiohttp", "aiohttp"),
+    ("scrapy", "Scrapy"),
+    ("go-http-client", "Go-http-client"),
+    ("okhttp", "okhttp"),
+    ("apache-httpclient", "Apache-HttpClient"),
+    ("java/", "Java"),
+    ("libwww-perl", "libwww-perl"),
+    ("lwp::simple", "libwww-perl"),
+    ("guzzlehttp", "GuzzleHttp"),
+    ("node-fetch", "node-fetch"),
+    ("undici", "undici"),
+    ("axios/", "axios"),
+    ("httpie", "HTTPie"),
+    ("powershell", "PowerShell"),
+    ("restsharp", "RestSharp"),
+    ("reqwest", "reqwest"),
+    ("ruby", "Ruby"),
+    ("php/", "PHP"),
 ];
 
-/// Entries kept before the cache is emptied; bounds memory on logs with random agents.
+/// Generic words that mark a crawler uap-core does not know by name.
+const GENERIC_BOT_WORDS: &[&str] = &["bot/", "bot;", "bot)", "crawler", "spider", "scraper"];
+
+/// Distinct agents remembered per worker before the cache starts afresh; bounds memory on logs
+/// with random agents.
 const CACHE_LIMIT: usize = 4096;
+
+/// What a device is, as far as its agent says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeviceClass {
+    Desktop,
+    Mobile,
+    Tablet,
+    Bot,
+    Other,
+}
+
+impl DeviceClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceClass::Desktop => "desktop",
+            DeviceClass::Mobile => "mobile",
+            DeviceClass::Tablet => "tablet",
+            DeviceClass::Bot => "bot",
+            DeviceClass::Other => "other",
+        }
+    }
+}
+
+/// Everything kept about one user agent: names from a fixed vocabulary, never the string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentClass {
+    /// Browser family as uap-core names it, or [`OTHER`].
+    pub family: Box<str>,
+    /// Major version: digits only.
+    pub major: Option<Box<str>>,
+    /// Operating system family, or [`OTHER`].
+    pub os_family: Box<str>,
+    pub os_major: Option<Box<str>>,
+    pub device: DeviceClass,
+    /// The crawler's name, for bots.
+    pub bot: Option<Box<str>>,
+    /// `family major`: the browsers-table key.
+    pub browser_key: Box<[u8]>,
+    /// `os_family os_major`: the operating-systems-table key.
+    pub os_key: Box<[u8]>,
+}
+
+impl AgentClass {
+    pub fn is_bot(&self) -> bool {
+        self.bot.is_some()
+    }
+}
+
+/// The compiled regexes and vocabulary, built once per process on first use and shared.
+struct Classifier {
+    uap: ua_parser::Extractor<'static>,
+    vocabulary: FxHashSet<Box<str>>,
+    known_bots: AhoCorasick,
+    generic_bots: AhoCorasick,
+}
+
+fn classifier() -> &'static Classifier {
+    static CLASSIFIER: OnceLock<Classifier> = OnceLock::new();
+    CLASSIFIER.get_or_init(|| {
+        let regexes: ua_parser::Regexes<'static> =
+            serde_json::from_str(UAP_REGEXES).expect("vendored uap-core regexes are valid JSON");
+        let vocabulary = vocabulary_of(&regexes);
+        let uap =
+            ua_parser::Extractor::try_from(regexes).expect("vendored uap-core regexes compile");
+        let case_insensitive = |patterns: Vec<&str>| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(patterns)
+                .expect("bot markers build")
+        };
+        Classifier {
+            uap,
+            vocabulary,
+            known_bots: case_insensitive(KNOWN_BOTS.iter().map(|(m, _)| *m).collect()),
+            generic_bots: case_insensitive(GENERIC_BOT_WORDS.to_vec()),
+        }
+    })
+}
+
+/// Lower-case alphanumeric words of every pattern and replacement of uap-core.
+fn vocabulary_of(regexes: &ua_parser::Regexes<'_>) -> FxHashSet<Box<str>> {
+    let mut texts: Vec<&str> = Vec::new();
+    for p in &regexes.user_agent_parsers {
+        texts.push(&p.regex);
+        texts.extend(p.family_replacement.as_deref());
+    }
+    for p in &regexes.os_parsers {
+        texts.push(&p.regex);
+        texts.extend(p.os_replacement.as_deref());
+    }
+    let mut words = FxHashSet::default();
+    for text in texts {
+        words.extend(words_of(text).map(|w| w.to_ascii_lowercase().into_boxed_str()));
+    }
+    words.extend(KNOWN_BOTS.iter().flat_map(|(_, name)| {
+        words_of(name)
+            .map(|w| w.to_ascii_lowercase().into_boxed_str())
+            .collect::<Vec<_>>()
+    }));
+    words
+}
+
+fn words_of(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+impl Classifier {
+    /// True when every word of `name` is a word of the vocabulary.
+    fn vetted(&self, name: &str) -> bool {
+        let mut words = words_of(name).peekable();
+        words.peek().is_some()
+            && words.all(|w| self.vocabulary.contains(w.to_ascii_lowercase().as_str()))
+    }
+
+    fn classify(&self, agent: &[u8]) -> AgentClass {
+        let agent = String::from_utf8_lossy(agent);
+        let (ua, os, device) = self.uap.extract(&agent);
+        let family = ua
+            .as_ref()
+            .map(|u| u.family.as_ref())
+            .filter(|f| *f != "Other" && self.vetted(f))
+            .unwrap_or(OTHER);
+        let major = ua.as_ref().and_then(|u| digits(u.major));
+        let os_family = os
+            .as_ref()
+            .map(|o| o.os.as_ref())
+            .filter(|f| *f != "Other" && self.vetted(f))
+            .unwrap_or(OTHER);
+        let os_major = os.as_ref().and_then(|o| digits(o.major.as_deref()));
+        let spider = device.as_ref().is_some_and(|d| d.device == "Spider");
+
+        let known = self
+            .known_bots
+            .find_overlapping_iter(agent.as_bytes())
+            .map(|m| m.pattern().as_usize())
+            .min();
+        let bot = match known {
+            Some(i) => Some(KNOWN_BOTS[i].1),
+            None if spider || self.generic_bots.is_match(agent.as_bytes()) => {
+                Some(if family == OTHER { UNNAMED_BOT } else { family })
+            }
+            None => None,
+        };
+        let device = match bot {
+            Some(_) => DeviceClass::Bot,
+            None => device_class(&agent, os_family),
+        };
+        AgentClass {
+            browser_key: key(family, major).into(),
+            os_key: key(os_family, os_major).into(),
+            family: family.into(),
+            major: major.map(Into::into),
+            os_family: os_family.into(),
+            os_major: os_major.map(Into::into),
+            device,
+            bot: bot.map(Into::into),
+        }
+    }
+}
+
+/// A version part kept only when it is a short run of digits.
+fn digits(part: Option<&str>) -> Option<&str> {
+    part.filter(|p| !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn key(family: &str, major: Option<&str>) -> Vec<u8> {
+    match major {
+        Some(major) if family != OTHER => format!("{family} {major}").into_bytes(),
+        _ => family.as_bytes().to_vec(),
+    }
+}
+
+/// Desktop, mobile, tablet or other, by the conventions browsers follow: "Mobi" marks phones,
+/// Android without it marks tablets.
+fn device_class(agent: &str, os_family: &str) -> DeviceClass {
+    let has = |s: &str| agent.contains(s);
+    if has("iPad") || has("Tablet") || has("Kindle") || has("Silk/") || has("PlayBook") {
+        return DeviceClass::Tablet;
+    }
+    if has("Mobi")
+        || has("iPhone")
+        || has("iPod")
+        || has("Windows Phone")
+        || has("Opera Mini")
+        || has("BlackBerry")
+        || has("IEMobile")
+    {
+        return DeviceClass::Mobile;
+    }
+    if os_family == "Android" {
+        return DeviceClass::Tablet;
+    }
+    const DESKTOP_SYSTEMS: &[&str] = &[
+        "Mac OS X",
+        "Linux",
+        "Ubuntu",
+        "Debian",
+        "Fedora",
+        "Chrome OS",
+        "FreeBSD",
+        "OpenBSD",
+        "NetBSD",
+        "Solaris",
+        "Red Hat",
+        "SUSE",
+        "Gentoo",
+        "Mint",
+        "Arch Linux",
+        "macOS",
+    ];
+    if os_family.starts_with("Windows") || DESKTOP_SYSTEMS.contains(&os_family) {
+        return DeviceClass::Desktop;
+    }
+    DeviceClass::Other
+}
+
+/// The class of an empty or `-` agent.
+fn unknown_agent() -> AgentClass {
+    AgentClass {
+        family: OTHER.into(),
+        major: None,
+        os_family: OTHER.into(),
+        os_major: None,
+        device: DeviceClass::Other,
+        bot: None,
+        browser_key: OTHER.as_bytes().into(),
+        os_key: OTHER.as_bytes().into(),
+    }
+}
 
 /// Classifies agents, remembering recent answers. One per worker.
 pub struct AgentClassifier {
-    finders: Vec<memmem::Finder<'static>>,
-    cache: FxHashMap<Box<[u8]>, bool>,
-    lower: Vec<u8>,
+    cache: FxHashMap<Box<[u8]>, u32>,
+    classes: Vec<AgentClass>,
+    unknown: AgentClass,
+    lookups: u64,
+    misses: u64,
 }
 
 impl Default for AgentClassifier {
     fn default() -> Self {
         AgentClassifier {
-            finders: BOT_MARKERS
-                .iter()
-                .map(|m| memmem::Finder::new(m.as_bytes()))
-                .collect(),
             cache: FxHashMap::default(),
-            lower: Vec::new(),
+            classes: Vec::new(),
+            unknown: unknown_agent(),
+            lookups: 0,
+            misses: 0,
         }
     }
 }
 
 impl AgentClassifier {
-    /// True when `agent` belongs to a bot, crawler, script or monitor.
-    pub fn is_bot(&mut self, agent: &[u8]) -> bool {
+    /// The class of `agent`, from the cache when this worker has seen it recently.
+    pub fn classify(&mut self, agent: &[u8]) -> &AgentClass {
         if agent.is_empty() || agent == b"-" {
-            return false;
+            return &self.unknown;
         }
-        if let Some(&known) = self.cache.get(agent) {
-            return known;
+        self.lookups += 1;
+        if let Some(&i) = self.cache.get(agent) {
+            return &self.classes[i as usize];
         }
-        self.lower.clear();
-        self.lower.extend(agent.iter().map(u8::to_ascii_lowercase));
-        let bot = self.finders.iter().any(|f| f.find(&self.lower).is_some());
-        if self.cache.len() >= CACHE_LIMIT {
+        self.misses += 1;
+        if self.classes.len() >= CACHE_LIMIT {
             self.cache.clear();
+            self.classes.clear();
         }
-        self.cache.insert(agent.into(), bot);
-        bot
+        let i = self.classes.len();
+        self.classes.push(classifier().classify(agent));
+        self.cache.insert(agent.into(), i as u32);
+        &self.classes[i]
+    }
+
+    /// Agents looked up (empty ones aside) and how many of them were not in the cache.
+    pub fn cache_counts(&self) -> (u64, u64) {
+        (self.lookups, self.misses)
     }
 }
 
@@ -106,31 +446,107 @@ impl AgentClassifier {
 mod tests {
     use super::*;
 
+    fn class(agent: &str) -> AgentClass {
+        AgentClassifier::default()
+            .classify(agent.as_bytes())
+            .clone()
+    }
+
     #[test]
-    fn crawlers_scripts_and_ai_agents_are_bots() {
-        let mut c = AgentClassifier::default();
-        for agent in [
-            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-            "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
-            "curl/8.5.0",
-            "Wget/1.21.3",
-            "python-requests/2.31.0",
-            "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
-            "CCBot/2.0 (https://commoncrawl.org/faq/)",
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36",
+    fn crawlers_scripts_and_ai_agents_are_named_bots() {
+        for (agent, name) in [
+            (
+                "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                "Googlebot",
+            ),
+            (
+                "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+                "bingbot",
+            ),
+            ("curl/8.5.0", "curl"),
+            ("Wget/1.21.3", "Wget"),
+            ("python-requests/2.31.0", "python-requests"),
+            (
+                "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
+                "GPTBot",
+            ),
+            (
+                "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; ClaudeBot/1.0; +claudebot@anthropic.com)",
+                "ClaudeBot",
+            ),
+            ("CCBot/2.0 (https://commoncrawl.org/faq/)", "CCBot"),
+            (
+                "Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)",
+                "Bytespider",
+            ),
+            (
+                "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; PerplexityBot/1.0; +https://perplexity.ai/perplexitybot)",
+                "PerplexityBot",
+            ),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36",
+                "HeadlessChrome",
+            ),
         ] {
-            assert!(c.is_bot(agent.as_bytes()), "{agent}");
+            let c = class(agent);
+            assert_eq!(c.bot.as_deref(), Some(name), "{agent}");
+            assert_eq!(c.device, DeviceClass::Bot, "{agent}");
         }
     }
 
     #[test]
-    fn browsers_are_not_bots_and_answers_are_stable_through_the_cache() {
+    fn browsers_get_family_major_os_and_device() {
+        let firefox = class(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:131.0) Gecko/20100101 Firefox/131.0",
+        );
+        assert_eq!(&*firefox.browser_key, b"Firefox 131");
+        assert_eq!(&*firefox.os_family, "Windows");
+        assert_eq!(firefox.device, DeviceClass::Desktop);
+        assert!(!firefox.is_bot());
+
+        let iphone = class(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+        );
+        assert_eq!(&*iphone.browser_key, b"Mobile Safari 17");
+        assert_eq!(&*iphone.os_key, b"iOS 17");
+        assert_eq!(iphone.device, DeviceClass::Mobile);
+
+        let tablet = class(
+            "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+        );
+        assert_eq!(tablet.device, DeviceClass::Tablet);
+        assert_eq!(&*tablet.os_key, b"Android 13");
+    }
+
+    #[test]
+    fn names_read_out_of_the_agent_are_kept_only_when_uap_core_knows_their_words() {
+        // uap-core's CFNetwork rule captures whatever precedes the version.
+        let app = class("JaneDoesPrivateApp/12 CFNetwork/1220.1 Darwin/20.3.0");
+        assert_eq!(&*app.family, OTHER);
+        let bot = class("Mozilla/5.0 (compatible; janedoe-crawler/1.0)");
+        assert_eq!(bot.bot.as_deref(), Some(UNNAMED_BOT));
+        let canary = class("Mozilla/5.0 CanaryAgent/7.7");
+        assert!(!format!("{canary:?}").contains("Canary"));
+    }
+
+    #[test]
+    fn answers_are_stable_through_the_cache_and_empty_agents_are_unknown() {
         let mut c = AgentClassifier::default();
         let firefox = b"Mozilla/5.0 (Windows NT 5.1; rv:35.0) Gecko/20100101 Firefox/35.0";
-        for _ in 0..2 {
-            assert!(!c.is_bot(firefox));
-            assert!(!c.is_bot(b"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"));
-            assert!(!c.is_bot(b""));
+        let first = c.classify(firefox).clone();
+        assert_eq!(c.classify(firefox), &first);
+        assert_eq!(c.cache_counts(), (2, 1));
+        assert_eq!(c.classify(b"-").device, DeviceClass::Other);
+        assert!(!c.classify(b"").is_bot());
+        assert_eq!(c.cache_counts(), (2, 1));
+    }
+
+    #[test]
+    fn the_cache_stays_bounded() {
+        let mut c = AgentClassifier::default();
+        for i in 0..CACHE_LIMIT + 10 {
+            c.classify(format!("agent-{i}/1.0").as_bytes());
         }
+        assert!(c.classes.len() <= CACHE_LIMIT && c.cache.len() <= CACHE_LIMIT);
     }
 }

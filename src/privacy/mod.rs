@@ -15,11 +15,13 @@ pub mod threshold;
 pub mod url;
 pub mod visitor;
 
-use crate::enrich::agent::AgentClassifier;
+use crate::enrich::agent::{AgentClass, AgentClassifier};
+use crate::enrich::geo::{CountryLookup, GeoDb};
 use crate::format::time::{TimeCache, UnixSeconds};
 use crate::format::{MalformedReason, RawLine};
 use ip::IpPrefix;
 use std::net::IpAddr;
+use std::sync::Arc;
 use url::UrlPolicy;
 use visitor::{VisitorKey, VisitorKeyer, WindowSecrets};
 
@@ -42,6 +44,8 @@ pub struct PrivacyPolicy {
     pub client_from: forwarded::ClientSource,
     /// Lower-case file extensions (without the dot) of static assets, which are not page views.
     pub asset_extensions: Vec<Vec<u8>>,
+    /// Country database for truncated client addresses; `None` turns countries off.
+    pub geo: Option<Arc<GeoDb>>,
 }
 
 /// Static asset extensions that are not page views by default.
@@ -63,6 +67,7 @@ impl Default for PrivacyPolicy {
                 .iter()
                 .map(|e| e.as_bytes().to_vec())
                 .collect(),
+            geo: Some(GeoDb::builtin()),
         }
     }
 }
@@ -137,7 +142,12 @@ pub struct Event<'a> {
     pub page: &'a [u8],
     /// A successful GET of a page, not an asset. Bots are excluded later, in [`crate::stats`].
     pub is_page_view: bool,
-    pub is_bot: bool,
+    /// A successful GET of a static asset (stylesheet, script, image, font...).
+    pub is_asset: bool,
+    /// Browser, OS, device and crawler name of the user agent.
+    pub agent: &'a AgentClass,
+    /// Country of the truncated client address, when known.
+    pub country: Option<[u8; 2]>,
     /// Registrable domain of the referrer, or a `(label)`.
     pub referrer: &'a [u8],
     /// Primary Accept-Language tag (`de`), empty when the format has none.
@@ -150,6 +160,7 @@ pub struct Anonymizer<'p> {
     keyer: VisitorKeyer<'p>,
     times: TimeCache,
     agents: AgentClassifier,
+    countries: CountryLookup,
     page: Vec<u8>,
     referrer: Vec<u8>,
     host: Vec<u8>,
@@ -163,6 +174,7 @@ impl<'p> Anonymizer<'p> {
             keyer: secrets.keyer(),
             times: TimeCache::default(),
             agents: AgentClassifier::default(),
+            countries: CountryLookup::new(policy.geo.clone()),
             page: Vec::with_capacity(256),
             referrer: Vec::with_capacity(64),
             host: Vec::with_capacity(64),
@@ -212,12 +224,13 @@ impl<'p> Anonymizer<'p> {
             }
         };
 
+        let country = client_prefix.and_then(|p| self.countries.country(p));
         let (method, path, query) = request_parts(raw);
-        let is_bot = self.agents.is_bot(raw.user_agent);
-        let is_page_view = method == Method::Get
+        let fetched = method == Method::Get
             && ((200..300).contains(&raw.status) || raw.status == 304)
-            && path.first() == Some(&b'/')
-            && !self.is_asset(path);
+            && path.first() == Some(&b'/');
+        let is_asset = fetched && self.is_asset(path);
+        let is_page_view = fetched && !is_asset;
         if is_page_view {
             policy.url.scrub_parts_into(path, query, &mut self.page);
         } else {
@@ -229,6 +242,7 @@ impl<'p> Anonymizer<'p> {
             &mut self.referrer,
         );
         language::primary_language_into(raw.accept_language, &mut self.language);
+        let agent = self.agents.classify(raw.user_agent);
 
         Ok(Event {
             time,
@@ -240,10 +254,17 @@ impl<'p> Anonymizer<'p> {
             bytes: raw.bytes,
             page: &self.page,
             is_page_view,
-            is_bot,
+            is_asset,
+            agent,
+            country,
             referrer: &self.referrer,
             language: &self.language,
         })
+    }
+
+    /// Agent-cache and country-cache look-ups and misses, for the bench and the closing summary.
+    pub fn cache_counts(&self) -> [(u64, u64); 2] {
+        [self.agents.cache_counts(), self.countries.cache_counts()]
     }
 
     fn is_asset(&self, path: &[u8]) -> bool {
@@ -319,7 +340,7 @@ mod tests {
         event_of(
             r#"203.0.113.77 - - [10/Oct/2024:13:55:36 +0000] "GET /reset?token=abc&utm_source=x HTTP/1.1" 200 2326 "https://mail.example.com/inbox" "Mozilla/5.0 Firefox/131.0""#,
             |e| {
-                assert!(e.is_page_view && !e.is_bot);
+                assert!(e.is_page_view && !e.agent.is_bot());
                 assert_eq!(e.page, b"/reset?utm_source=x");
                 assert_eq!(e.referrer, b"example.com");
                 assert_eq!(e.host_domain, UNRESOLVED);
@@ -347,11 +368,11 @@ mod tests {
         }
         event_of(
             r#"1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 304 0 "-" "Firefox""#,
-            |e| assert!(e.is_page_view && !e.is_bot),
+            |e| assert!(e.is_page_view && !e.agent.is_bot()),
         );
         event_of(
             r#"1.2.3.4 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "Googlebot/2.1""#,
-            |e| assert!(e.is_bot),
+            |e| assert!(e.agent.is_bot()),
         );
     }
 

@@ -1,0 +1,238 @@
+//! Countries of truncated client addresses, from a MaxMind-format database.
+//!
+//! The default database is built in: `geo-whois-asn-country` from the ip-location-db project
+//! (see `data/README.md`), so a report has countries with no set-up. `--geoip-db` takes any
+//! country or city database (GeoLite2, DB-IP). Look-ups only ever see the truncated prefix, and
+//! each worker remembers the answer per prefix.
+
+use crate::privacy::ip::IpPrefix;
+use maxminddb::{Reader, WithinOptions};
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Row key for addresses the database does not place, and for clients logged by host name.
+pub const UNKNOWN_COUNTRY: &[u8] = b"(unknown)";
+
+/// The built-in database (ip-location-db `geo-whois-asn-country`, 2026-06-17).
+const BUILTIN_DB: &[u8] = include_bytes!("../../data/geoip/geo-whois-asn-country.mmdb");
+
+/// Prefixes remembered per worker before the cache starts afresh.
+const CACHE_LIMIT: usize = 1 << 16;
+
+/// Why a database cannot be used; every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum GeoError {
+    #[error("cannot read GeoIP database {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a MaxMind DB file: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error(
+        "{path} has no country data: its records carry neither `country_code` nor `country.iso_code` (an ASN database?)"
+    )]
+    NoCountries { path: PathBuf },
+}
+
+/// The fields that hold a country code: top-level `country_code` (ip-location-db) or
+/// `country.iso_code` (GeoLite2, DB-IP).
+#[derive(Deserialize)]
+struct CountryRecord<'a> {
+    #[serde(borrow)]
+    country_code: Option<&'a str>,
+    #[serde(borrow)]
+    country: Option<IsoCode<'a>>,
+}
+
+#[derive(Deserialize)]
+struct IsoCode<'a> {
+    #[serde(borrow)]
+    iso_code: Option<&'a str>,
+}
+
+/// An opened country database, shared by all workers.
+pub struct GeoDb {
+    reader: Reader<Cow<'static, [u8]>>,
+    description: String,
+}
+
+impl std::fmt::Debug for GeoDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.description)
+    }
+}
+
+impl GeoDb {
+    /// The database compiled into the binary.
+    pub fn builtin() -> Arc<GeoDb> {
+        static BUILTIN: std::sync::OnceLock<Arc<GeoDb>> = std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                Arc::new(
+                    GeoDb::from_bytes(Cow::Borrowed(BUILTIN_DB), Path::new("(built-in)"))
+                        .expect("the built-in GeoIP database is valid"),
+                )
+            })
+            .clone()
+    }
+
+    /// Opens a database file, checking that it is one and that it holds countries.
+    pub fn open(path: &Path) -> Result<GeoDb, GeoError> {
+        let bytes = std::fs::read(path).map_err(|source| GeoError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        GeoDb::from_bytes(Cow::Owned(bytes), path)
+    }
+
+    fn from_bytes(bytes: Cow<'static, [u8]>, path: &Path) -> Result<GeoDb, GeoError> {
+        let invalid = |e: maxminddb::MaxMindDbError| GeoError::Invalid {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        };
+        let reader = Reader::from_source(bytes).map_err(invalid)?;
+        if !has_countries(&reader).map_err(invalid)? {
+            return Err(GeoError::NoCountries {
+                path: path.to_owned(),
+            });
+        }
+        let meta = reader.metadata();
+        let date = meta
+            .build_time()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| crate::format::time::civil_from_days(d.as_secs() as i64 / 86_400));
+        let description = match date {
+            Some((y, m, d)) => format!("{} ({y:04}-{m:02}-{d:02})", meta.database_type),
+            None => meta.database_type.clone(),
+        };
+        Ok(GeoDb {
+            reader,
+            description,
+        })
+    }
+
+    /// The database type and build date, for the report's settings.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The two-letter code of the country `addr` is in, upper case.
+    pub fn country(&self, addr: std::net::IpAddr) -> Option<[u8; 2]> {
+        let found = self.reader.lookup(addr).ok()?;
+        let record: CountryRecord<'_> = found.decode().ok()??;
+        let code = record
+            .country_code
+            .or_else(|| record.country.and_then(|c| c.iso_code))?;
+        match code.as_bytes() {
+            &[a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()])
+            }
+            _ => None,
+        }
+    }
+}
+
+/// True when the first records of the database carry a country code in either field.
+fn has_countries(reader: &Reader<Cow<'static, [u8]>>) -> Result<bool, maxminddb::MaxMindDbError> {
+    for network in reader.networks(WithinOptions::default())?.take(64) {
+        let record: Option<CountryRecord<'_>> = network?.decode()?;
+        if record.is_some_and(|r| {
+            r.country_code.is_some() || r.country.is_some_and(|c| c.iso_code.is_some())
+        }) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Per-worker country look-ups with a cache per truncated prefix.
+pub struct CountryLookup {
+    db: Option<Arc<GeoDb>>,
+    cache: FxHashMap<IpPrefix, [u8; 2]>,
+    lookups: u64,
+    misses: u64,
+}
+
+impl CountryLookup {
+    /// Looks up in `db`; with `None`, every client is [`UNKNOWN_COUNTRY`].
+    pub fn new(db: Option<Arc<GeoDb>>) -> CountryLookup {
+        CountryLookup {
+            db,
+            cache: FxHashMap::default(),
+            lookups: 0,
+            misses: 0,
+        }
+    }
+
+    /// The country code of `prefix`, or `None` when unknown. `[0, 0]` marks a cached miss.
+    pub fn country(&mut self, prefix: IpPrefix) -> Option<[u8; 2]> {
+        let db = self.db.as_ref()?;
+        self.lookups += 1;
+        let code = match self.cache.get(&prefix) {
+            Some(&code) => code,
+            None => {
+                self.misses += 1;
+                if self.cache.len() >= CACHE_LIMIT {
+                    self.cache.clear();
+                }
+                let code = db.country(prefix.addr).unwrap_or([0, 0]);
+                self.cache.insert(prefix, code);
+                code
+            }
+        };
+        (code != [0, 0]).then_some(code)
+    }
+
+    /// Look-ups made and how many of them missed the cache.
+    pub fn cache_counts(&self) -> (u64, u64) {
+        (self.lookups, self.misses)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_database_places_well_known_stable_allocations() {
+        let db = GeoDb::builtin();
+        for (addr, code) in [
+            ("8.8.8.0", b"US"),        // Google, ARIN
+            ("193.0.6.0", b"NL"),      // RIPE NCC's own network, Amsterdam
+            ("202.12.29.0", b"AU"),    // APNIC, Brisbane
+            ("2001:67c:2e8::", b"NL"), // RIPE NCC
+        ] {
+            assert_eq!(db.country(addr.parse().unwrap()), Some(*code), "{addr}");
+        }
+        assert_eq!(db.country("10.0.0.0".parse().unwrap()), None);
+        assert!(db.description().contains("20"), "{}", db.description());
+    }
+
+    #[test]
+    fn lookups_are_cached_per_prefix() {
+        let mut geo = CountryLookup::new(Some(GeoDb::builtin()));
+        let prefix = crate::privacy::ip::truncate("8.8.8.8".parse().unwrap(), 24, 48);
+        assert_eq!(geo.country(prefix), Some(*b"US"));
+        assert_eq!(geo.country(prefix), Some(*b"US"));
+        assert_eq!(geo.cache_counts(), (2, 1));
+        assert_eq!(CountryLookup::new(None).country(prefix), None);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("not-a-db.mmdb");
+        std::fs::write(&path, b"hello").unwrap();
+        let err = GeoDb::open(&path).unwrap_err().to_string();
+        assert!(err.contains("not-a-db.mmdb"), "{err}");
+        let err = GeoDb::open(&dir.path().join("missing.mmdb"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing.mmdb"), "{err}");
+    }
+}
