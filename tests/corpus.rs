@@ -73,7 +73,7 @@ fn hackers_log_matches_an_independent_count() {
     for l in &lines {
         *status.entry(l.status).or_default() += 1;
         *methods.entry(l.method.clone()).or_default() += 1;
-        let bot = agents.is_bot(l.agent.as_bytes());
+        let bot = agents.classify(l.agent.as_bytes()).is_bot();
         if bot {
             continue;
         }

@@ -18,8 +18,6 @@ use std::sync::OnceLock;
 pub const OTHER: &str = "(other)";
 /// Bot-table key for crawlers known only by an unvetted name.
 pub const UNNAMED_BOT: &str = "(unnamed bot)";
-/// Browser and OS key for bot hits: bots are described in the bots table instead.
-pub const BOT_ROW: &str = "(bot)";
 
 /// The uap-core regexes, converted from `regexes.yaml` to JSON (see `data/README.md`).
 const UAP_REGEXES: &str = include_str!("../../data/uap-core/regexes.json");

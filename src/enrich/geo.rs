@@ -10,6 +10,7 @@ use maxminddb::{Reader, WithinOptions};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use std::borrow::Cow;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -73,8 +74,11 @@ impl GeoDb {
         BUILTIN
             .get_or_init(|| {
                 Arc::new(
-                    GeoDb::from_bytes(Cow::Borrowed(BUILTIN_DB), Path::new("(built-in)"))
-                        .expect("the built-in GeoIP database is valid"),
+                    GeoDb::from_bytes(
+                        Cow::Borrowed(BUILTIN_DB),
+                        Path::new("built-in geo-whois-asn-country"),
+                    )
+                    .expect("the built-in GeoIP database is valid"),
                 )
             })
             .clone()
@@ -106,9 +110,13 @@ impl GeoDb {
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| crate::format::time::civil_from_days(d.as_secs() as i64 / 86_400));
+        let name = path
+            .file_name()
+            .unwrap_or(path.as_os_str())
+            .to_string_lossy();
         let description = match date {
-            Some((y, m, d)) => format!("{} ({y:04}-{m:02}-{d:02})", meta.database_type),
-            None => meta.database_type.clone(),
+            Some((y, m, d)) => format!("{name}, {} built {y:04}-{m:02}-{d:02}", meta.database_type),
+            None => format!("{name}, {}", meta.database_type),
         };
         Ok(GeoDb {
             reader,
@@ -121,8 +129,12 @@ impl GeoDb {
         &self.description
     }
 
-    /// The two-letter code of the country `addr` is in, upper case.
-    pub fn country(&self, addr: std::net::IpAddr) -> Option<[u8; 2]> {
+    /// The two-letter code of the country `addr` is in, upper case. Private, reserved and
+    /// documentation addresses are in no country, whatever a database says about them.
+    pub fn country(&self, addr: IpAddr) -> Option<[u8; 2]> {
+        if !is_public(addr) {
+            return None;
+        }
         let found = self.reader.lookup(addr).ok()?;
         let record: CountryRecord<'_> = found.decode().ok()??;
         let code = record
@@ -133,6 +145,38 @@ impl GeoDb {
                 Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()])
             }
             _ => None,
+        }
+    }
+}
+
+/// False for addresses that name no place on the public internet: private, shared (CGNAT),
+/// loopback, link-local, documentation, benchmarking, multicast and reserved ranges.
+fn is_public(addr: IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19))
+                || (a == 192 && b == 0 && c == 0))
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || s[0] & 0xe000 != 0x2000)
         }
     }
 }
@@ -209,7 +253,15 @@ mod tests {
         ] {
             assert_eq!(db.country(addr.parse().unwrap()), Some(*code), "{addr}");
         }
-        assert_eq!(db.country("10.0.0.0".parse().unwrap()), None);
+        for private in [
+            "10.0.0.0",
+            "192.168.1.0",
+            "100.64.0.0",
+            "203.0.113.0",
+            "2001:db8::",
+        ] {
+            assert_eq!(db.country(private.parse().unwrap()), None, "{private}");
+        }
         assert!(db.description().contains("20"), "{}", db.description());
     }
 

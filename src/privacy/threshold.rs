@@ -10,17 +10,49 @@ use crate::stats::counter::{Row, VisitorSet};
 pub const OTHER: &str = "(other)";
 
 /// A row ready for output.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CountedRow {
     pub key: String,
     pub hits: u64,
     pub visitors: u64,
+    /// Bytes sent, in tables that report them (bots).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// The row's share of the table's population, 0..1, in tables that report one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
+}
+
+impl CountedRow {
+    /// Sets `share` to `part / whole`, rounded to four decimals (0 when `whole` is 0).
+    pub fn with_share(mut self, part: u64, whole: u64) -> CountedRow {
+        let share = if whole == 0 {
+            0.0
+        } else {
+            part as f64 / whole as f64
+        };
+        self.share = Some((share * 10_000.0).round() / 10_000.0);
+        self
+    }
 }
 
 /// Applies the threshold `k` to `rows` and returns them sorted by hits (then key), with
 /// `(other)` last when anything folded. `k = 0` folds nothing.
 pub fn fold_rows(rows: impl IntoIterator<Item = (Box<[u8]>, Row)>, k: u64) -> Vec<CountedRow> {
-    let mut counted: Vec<(String, u64, u64, VisitorSet)> = rows
+    fold(rows, k, false)
+}
+
+/// Rows of a dimension that names no person, with the bytes each row sent: nothing folded.
+pub fn sized_rows(rows: impl IntoIterator<Item = (Box<[u8]>, Row)>) -> Vec<CountedRow> {
+    fold(rows, 0, true)
+}
+
+fn fold(
+    rows: impl IntoIterator<Item = (Box<[u8]>, Row)>,
+    k: u64,
+    with_bytes: bool,
+) -> Vec<CountedRow> {
+    let mut counted: Vec<(String, u64, u64, VisitorSet, u64)> = rows
         .into_iter()
         .map(|(key, mut row)| {
             let visitors = row.visitors.count();
@@ -29,6 +61,7 @@ pub fn fold_rows(rows: impl IntoIterator<Item = (Box<[u8]>, Row)>, k: u64) -> Ve
                 row.hits,
                 visitors,
                 row.visitors,
+                row.bytes,
             )
         })
         .collect();
@@ -37,6 +70,7 @@ pub fn fold_rows(rows: impl IntoIterator<Item = (Box<[u8]>, Row)>, k: u64) -> Ve
 
     let mut folded = 0;
     let mut other_hits = 0;
+    let mut other_bytes = 0;
     let mut other_visitors = VisitorSet::default();
     let mut other_count = 0;
     while folded < counted.len() {
@@ -46,6 +80,7 @@ pub fn fold_rows(rows: impl IntoIterator<Item = (Box<[u8]>, Row)>, k: u64) -> Ve
             break;
         }
         other_hits += counted[folded].1;
+        other_bytes += counted[folded].4;
         other_visitors.merge(&counted[folded].3);
         other_count = other_visitors.count();
         folded += 1;
@@ -53,10 +88,12 @@ pub fn fold_rows(rows: impl IntoIterator<Item = (Box<[u8]>, Row)>, k: u64) -> Ve
 
     let mut out: Vec<CountedRow> = counted
         .drain(folded..)
-        .map(|(key, hits, visitors, _)| CountedRow {
+        .map(|(key, hits, visitors, _, bytes)| CountedRow {
             key,
             hits,
             visitors,
+            bytes: with_bytes.then_some(bytes),
+            share: None,
         })
         .collect();
     out.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.key.cmp(&b.key)));
@@ -65,6 +102,8 @@ pub fn fold_rows(rows: impl IntoIterator<Item = (Box<[u8]>, Row)>, k: u64) -> Ve
             key: OTHER.to_string(),
             hits: other_hits,
             visitors: other_count,
+            bytes: with_bytes.then_some(other_bytes),
+            share: None,
         });
     }
     out
@@ -136,7 +175,9 @@ mod tests {
             vec![CountedRow {
                 key: "(other)".into(),
                 hits: 52,
-                visitors: 10
+                visitors: 10,
+                bytes: None,
+                share: None,
             }]
         );
     }

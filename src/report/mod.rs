@@ -7,7 +7,8 @@ pub mod text;
 use crate::format::MalformedReason;
 use crate::format::time::to_rfc3339;
 use crate::pipeline::{Analysis, Plan};
-use crate::privacy::threshold::{CountedRow, all_rows, fold_rows};
+use crate::privacy::threshold::{CountedRow, all_rows, fold_rows, sized_rows};
+use crate::stats::counter::{Row, Table};
 use crate::stats::timeline::Timeline;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -33,6 +34,17 @@ pub struct Report {
     pub host_domains: Vec<CountedRow>,
     pub status_codes: Vec<CountedRow>,
     pub methods: Vec<CountedRow>,
+    /// People's browsers (family and major version); bots are in `bots`.
+    pub browsers: Vec<CountedRow>,
+    pub operating_systems: Vec<CountedRow>,
+    /// desktop, mobile, tablet, bot, other: every hit.
+    pub devices: Vec<CountedRow>,
+    /// Crawlers and scripts by name, with bytes; `share` is the share of bot hits.
+    pub bots: Vec<CountedRow>,
+    /// Two-letter country codes of truncated client addresses; empty with `--no-geoip`.
+    pub countries: Vec<CountedRow>,
+    /// Primary Accept-Language tags; empty when the log format has no such field.
+    pub languages: Vec<CountedRow>,
     pub timeline: TimelineReport,
 }
 
@@ -55,6 +67,8 @@ pub struct Settings {
     pub include_bots: bool,
     /// `remote` or `xff`.
     pub client_from: &'static str,
+    /// The country database (type and build date); `None` with `--no-geoip`.
+    pub geoip: Option<String>,
     pub log_format: String,
     pub since: Option<String>,
     pub until: Option<String>,
@@ -75,6 +89,8 @@ pub struct Totals {
     pub hits: u64,
     pub page_views: u64,
     pub visitors: u64,
+    /// Visitors whose agent claims a browser but who fetched many pages fast and no asset.
+    pub likely_automated: u64,
     pub visits: u64,
     pub bytes: u64,
     pub malformed: u64,
@@ -124,6 +140,7 @@ impl Report {
             hits: stats.hits,
             page_views: stats.page_views,
             visitors: stats.visitors.count(),
+            likely_automated: stats.automation.likely_automated(),
             visits: stats.sessions.visits(),
             bytes: stats.bytes,
             malformed: stats.malformed_total(),
@@ -143,6 +160,7 @@ impl Report {
             })
             .collect();
         let k = min_visitors;
+        let visitors = totals.visitors;
         Report {
             schema_version: SCHEMA_VERSION,
             generator: format!("logveil {}", env!("CARGO_PKG_VERSION")),
@@ -169,6 +187,11 @@ impl Report {
                     crate::privacy::forwarded::ClientSource::Remote => "remote",
                     crate::privacy::forwarded::ClientSource::ForwardedFor { .. } => "xff",
                 },
+                geoip: plan
+                    .privacy
+                    .geo
+                    .as_ref()
+                    .map(|db| db.description().to_string()),
                 log_format: match &plan.format {
                     crate::format::FormatChoice::Auto => "auto".to_string(),
                     crate::format::FormatChoice::Fixed(f) if f.name() == "custom" => {
@@ -188,12 +211,50 @@ impl Report {
             host_domains: fold_rows(std::mem::take(&mut stats.host_domains).into_rows(), k),
             status_codes: all_rows(std::mem::take(&mut stats.status_codes).into_rows()),
             methods: all_rows(std::mem::take(&mut stats.methods).into_rows()),
+            browsers: visitor_shares(fold_rows(take(&mut stats.browsers), k), visitors),
+            operating_systems: visitor_shares(
+                fold_rows(take(&mut stats.operating_systems), k),
+                visitors,
+            ),
+            devices: visitor_shares(all_rows(take(&mut stats.devices)), visitors),
+            bots: hit_shares(sized_rows(take(&mut stats.bots))),
+            countries: if plan.privacy.geo.is_some() {
+                visitor_shares(fold_rows(take(&mut stats.countries), k), visitors)
+            } else {
+                Vec::new()
+            },
+            languages: visitor_shares(fold_rows(take(&mut stats.languages), k), visitors),
             timeline: TimelineReport {
                 hourly: buckets(std::mem::replace(&mut stats.hourly, Timeline::hourly())),
                 daily: buckets(std::mem::replace(&mut stats.daily, Timeline::daily())),
             },
         }
     }
+}
+
+fn take(table: &mut Table) -> impl Iterator<Item = (Box<[u8]>, Row)> + use<> {
+    std::mem::take(table).into_rows()
+}
+
+/// Each row's visitors as a share of all visitors.
+fn visitor_shares(rows: Vec<CountedRow>, visitors: u64) -> Vec<CountedRow> {
+    rows.into_iter()
+        .map(|r| {
+            let part = r.visitors;
+            r.with_share(part, visitors)
+        })
+        .collect()
+}
+
+/// Each row's hits as a share of the table's hits: for bots, which are not visitors.
+fn hit_shares(rows: Vec<CountedRow>) -> Vec<CountedRow> {
+    let total = rows.iter().map(|r| r.hits).sum();
+    rows.into_iter()
+        .map(|r| {
+            let part = r.hits;
+            r.with_share(part, total)
+        })
+        .collect()
 }
 
 fn buckets(timeline: Timeline) -> Vec<TimeBucket> {

@@ -20,6 +20,11 @@ pub fn write(report: &Report, top: usize, out: &mut dyn Write) -> io::Result<()>
         "privacy: IPv4 /{}, IPv6 /{}, rows need {} visitors, visitor window: {}",
         s.ipv4_prefix, s.ipv6_prefix, s.min_visitors, s.visitor_window
     )?;
+    writeln!(
+        out,
+        "countries: {}",
+        s.geoip.as_deref().unwrap_or("off (--no-geoip)")
+    )?;
     if !report.complete {
         writeln!(
             out,
@@ -51,6 +56,7 @@ pub fn write(report: &Report, top: usize, out: &mut dyn Write) -> io::Result<()>
         ("hits", t.hits.to_string()),
         ("page views", t.page_views.to_string()),
         ("visitors", t.visitors.to_string()),
+        ("  likely automated", t.likely_automated.to_string()),
         ("visits", t.visits.to_string()),
         ("bytes", human_bytes(t.bytes)),
         ("malformed lines", t.malformed.to_string()),
@@ -80,6 +86,16 @@ pub fn write(report: &Report, top: usize, out: &mut dyn Write) -> io::Result<()>
     table(out, "Visitor host domains", &report.host_domains, top)?;
     table(out, "Status codes", &report.status_codes, top)?;
     table(out, "Methods", &report.methods, top)?;
+    table(out, "Browsers", &report.browsers, top)?;
+    table(out, "Operating systems", &report.operating_systems, top)?;
+    table(out, "Devices", &report.devices, top)?;
+    table(out, "Bots (share of bot hits)", &report.bots, top)?;
+    if s.geoip.is_some() {
+        table(out, "Countries", &report.countries, top)?;
+    }
+    if !report.languages.is_empty() {
+        table(out, "Languages (Accept-Language)", &report.languages, top)?;
+    }
     timeline(out, "Daily (UTC)", &report.timeline.daily, usize::MAX)?;
     if report.timeline.hourly.len() <= MAX_HOURLY_ROWS {
         timeline(
@@ -101,13 +117,22 @@ fn table(out: &mut dyn Write, title: &str, rows: &[CountedRow], top: usize) -> i
         .max()
         .unwrap_or(0)
         .clamp(20, 60);
-    writeln!(
+    let has_bytes = rows.iter().any(|r| r.bytes.is_some());
+    let has_share = rows.iter().any(|r| r.share.is_some());
+    write!(
         out,
         "{title:<w$}  {:>10}  {:>9}",
         "hits",
         "visitors",
         w = width + 2
     )?;
+    if has_bytes {
+        write!(out, "  {:>10}", "bytes")?;
+    }
+    if has_share {
+        write!(out, "  {:>7}", "share")?;
+    }
+    writeln!(out)?;
     if rows.is_empty() {
         writeln!(out, "  (none)")?;
     }
@@ -118,11 +143,18 @@ fn table(out: &mut dyn Write, title: &str, rows: &[CountedRow], top: usize) -> i
     let named = &rows[..rows.len() - usize::from(other.is_some())];
     for row in named.iter().take(top).chain(other) {
         let key: String = row.key.chars().take(60).collect();
-        writeln!(
+        write!(
             out,
             "  {key:<width$}  {:>10}  {:>9}",
             row.hits, row.visitors
         )?;
+        if let Some(bytes) = row.bytes {
+            write!(out, "  {:>10}", human_bytes(bytes))?;
+        }
+        if let Some(share) = row.share {
+            write!(out, "  {:>6.1}%", share * 100.0)?;
+        }
+        writeln!(out)?;
     }
     if named.len() > top {
         writeln!(

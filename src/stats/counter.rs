@@ -138,7 +138,19 @@ impl VisitorSet {
 #[derive(Debug, Clone, Default)]
 pub struct Row {
     pub hits: u64,
+    /// Bytes sent, counted only by tables that report them (bots).
+    pub bytes: u64,
     pub visitors: VisitorSet,
+}
+
+impl Row {
+    #[inline]
+    fn count(&mut self, visitor: Option<VisitorKey>) {
+        self.hits += 1;
+        if let Some(v) = visitor {
+            self.visitors.insert(v);
+        }
+    }
 }
 
 /// The rows of one dimension, keyed by bytes.
@@ -151,13 +163,24 @@ impl Table {
     /// Counts one hit on row `key`, by `visitor` when the hit counts toward visitors.
     #[inline]
     pub fn add(&mut self, key: &[u8], visitor: Option<VisitorKey>) {
-        let row = match self.rows.get_mut(key) {
-            Some(row) => row,
-            None => self.rows.entry(key.into()).or_default(),
-        };
-        row.hits += 1;
-        if let Some(v) = visitor {
-            row.visitors.insert(v);
+        self.with_row(key, |row| row.count(visitor));
+    }
+
+    /// Counts one hit of `bytes` bytes on row `key`.
+    #[inline]
+    pub fn add_sized(&mut self, key: &[u8], visitor: Option<VisitorKey>, bytes: u64) {
+        self.with_row(key, |row| {
+            row.count(visitor);
+            row.bytes += bytes;
+        });
+    }
+
+    /// Calls `f` on row `key`, created when new; the key is copied only then.
+    #[inline]
+    fn with_row(&mut self, key: &[u8], f: impl FnOnce(&mut Row)) {
+        match self.rows.get_mut(key) {
+            Some(row) => f(row),
+            None => f(self.rows.entry(key.into()).or_default()),
         }
     }
 
@@ -166,6 +189,7 @@ impl Table {
             match self.rows.get_mut(key) {
                 Some(mine) => {
                     mine.hits += theirs.hits;
+                    mine.bytes += theirs.bytes;
                     mine.visitors.merge(&theirs.visitors);
                 }
                 None => {

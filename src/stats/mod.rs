@@ -1,13 +1,16 @@
 //! Aggregation: [`Stats`] is a monoid over [`Event`]s. Workers each fill their own with
 //! [`Stats::add`], and [`Stats::merge`] joins them, whether they come from threads, files or days.
 
+pub mod automation;
 pub mod counter;
 pub mod sessions;
 pub mod timeline;
 
+use crate::enrich::geo::UNKNOWN_COUNTRY;
 use crate::format::MalformedReason;
 use crate::format::time::UnixSeconds;
 use crate::privacy::Event;
+use automation::Automation;
 use counter::{Table, VisitorSet};
 use sessions::Sessions;
 use timeline::Timeline;
@@ -37,11 +40,21 @@ pub struct Stats {
     pub last: Option<UnixSeconds>,
     pub visitors: VisitorSet,
     pub sessions: Sessions,
+    pub automation: Automation,
     pub pages: Table,
     pub referrers: Table,
     pub host_domains: Table,
     pub status_codes: Table,
     pub methods: Table,
+    /// Hits of agents that are not bots, per browser family and major version.
+    pub browsers: Table,
+    pub operating_systems: Table,
+    pub devices: Table,
+    /// Bot hits and bytes per crawler name; row visitors are distinct bot clients.
+    pub bots: Table,
+    pub countries: Table,
+    /// Hits that carried an Accept-Language header, per primary tag.
+    pub languages: Table,
     pub hourly: Timeline,
     pub daily: Timeline,
     /// The first malformed lines, by input and line number.
@@ -61,11 +74,18 @@ impl Stats {
             last: None,
             visitors: VisitorSet::default(),
             sessions: Sessions::new(visit_gap),
+            automation: Automation::default(),
             pages: Table::default(),
             referrers: Table::default(),
             host_domains: Table::default(),
             status_codes: Table::default(),
             methods: Table::default(),
+            browsers: Table::default(),
+            operating_systems: Table::default(),
+            devices: Table::default(),
+            bots: Table::default(),
+            countries: Table::default(),
+            languages: Table::default(),
             hourly: Timeline::hourly(),
             daily: Timeline::daily(),
             malformed_examples: Vec::new(),
@@ -80,9 +100,14 @@ impl Stats {
         self.first = Some(self.first.map_or(event.time, |f| f.min(event.time)));
         self.last = Some(self.last.map_or(event.time, |l| l.max(event.time)));
         let visitor = counts_as_visitor.then_some(event.visitor);
+        let agent = event.agent;
         if let Some(v) = visitor {
             self.visitors.insert(v);
             self.sessions.add(v, event.time);
+            if !agent.is_bot() {
+                self.automation
+                    .add(v, event.time, event.is_page_view, event.is_asset);
+            }
         }
         let page_view = event.is_page_view && counts_as_visitor;
         if page_view {
@@ -97,6 +122,23 @@ impl Stats {
         status[2] += (event.status % 10) as u8;
         self.status_codes.add(&status, visitor);
         self.methods.add(event.method.as_str().as_bytes(), visitor);
+        // Bots are described by name in their own table, people by browser and system.
+        match &agent.bot {
+            Some(name) => {
+                self.bots
+                    .add_sized(name.as_bytes(), Some(event.visitor), event.bytes);
+            }
+            None => {
+                self.browsers.add(&agent.browser_key, visitor);
+                self.operating_systems.add(&agent.os_key, visitor);
+            }
+        }
+        self.devices.add(agent.device.as_str().as_bytes(), visitor);
+        let country = event.country.as_ref().map_or(UNKNOWN_COUNTRY, |c| &c[..]);
+        self.countries.add(country, visitor);
+        if !event.language.is_empty() {
+            self.languages.add(event.language, visitor);
+        }
         self.hourly.add(event.time, page_view, visitor);
         self.daily.add(event.time, page_view, visitor);
     }
@@ -130,11 +172,18 @@ impl Stats {
         self.last = [self.last, other.last].into_iter().flatten().max();
         self.visitors.merge(&other.visitors);
         self.sessions.merge(&other.sessions);
+        self.automation.merge(&other.automation);
         self.pages.merge(&other.pages);
         self.referrers.merge(&other.referrers);
         self.host_domains.merge(&other.host_domains);
         self.status_codes.merge(&other.status_codes);
         self.methods.merge(&other.methods);
+        self.browsers.merge(&other.browsers);
+        self.operating_systems.merge(&other.operating_systems);
+        self.devices.merge(&other.devices);
+        self.bots.merge(&other.bots);
+        self.countries.merge(&other.countries);
+        self.languages.merge(&other.languages);
         self.hourly.merge(&other.hourly);
         self.daily.merge(&other.daily);
         self.malformed_examples
