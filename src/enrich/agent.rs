@@ -24,7 +24,8 @@ const UAP_REGEXES: &str = include_str!("../../data/uap-core/regexes.json");
 
 /// Crawlers, scripts and tools, matched case-insensitively anywhere in the agent, with the name
 /// the bots table shows. The first entry of the list that matches wins, so specific names come
-/// before the generic ones.
+/// before the generic ones. A marker starting with `^` matches only at the start of the agent
+/// (`Java/17` is a library, `... Java/ASVM/1.1 ...` in a phone's agent is not).
 const KNOWN_BOTS: &[(&str, &str)] = &[
     // AI crawlers and assistants.
     ("gptbot", "GPTBot"),
@@ -64,6 +65,7 @@ const KNOWN_BOTS: &[(&str, &str)] = &[
     ("duckduckbot", "DuckDuckBot"),
     ("duckassistbot", "DuckAssistBot"),
     ("baiduspider", "Baiduspider"),
+    ("yisouspider", "YisouSpider"),
     ("yandexbot", "YandexBot"),
     ("yandex", "Yandex"),
     ("sogou", "Sogou"),
@@ -139,19 +141,19 @@ const KNOWN_BOTS: &[(&str, &str)] = &[
     ("go-http-client", "Go-http-client"),
     ("okhttp", "okhttp"),
     ("apache-httpclient", "Apache-HttpClient"),
-    ("java/", "Java"),
+    ("^java/", "Java"),
     ("libwww-perl", "libwww-perl"),
     ("lwp::simple", "libwww-perl"),
     ("guzzlehttp", "GuzzleHttp"),
-    ("node-fetch", "node-fetch"),
-    ("undici", "undici"),
-    ("axios/", "axios"),
+    ("^node-fetch", "node-fetch"),
+    ("^undici", "undici"),
+    ("^axios/", "axios"),
     ("httpie", "HTTPie"),
-    ("powershell", "PowerShell"),
-    ("restsharp", "RestSharp"),
-    ("reqwest", "reqwest"),
-    ("ruby", "Ruby"),
-    ("php/", "PHP"),
+    ("^powershell", "PowerShell"),
+    ("^restsharp", "RestSharp"),
+    ("^reqwest", "reqwest"),
+    ("^ruby", "Ruby"),
+    ("^php/", "PHP"),
 ];
 
 /// Generic words that mark a crawler uap-core does not know by name.
@@ -234,7 +236,12 @@ fn classifier() -> &'static Classifier {
         Classifier {
             uap,
             vocabulary,
-            known_bots: case_insensitive(KNOWN_BOTS.iter().map(|(m, _)| *m).collect()),
+            known_bots: case_insensitive(
+                KNOWN_BOTS
+                    .iter()
+                    .map(|(m, _)| m.trim_start_matches('^'))
+                    .collect(),
+            ),
             generic_bots: case_insensitive(GENERIC_BOT_WORDS.to_vec()),
         }
     })
@@ -250,6 +257,11 @@ fn vocabulary_of(regexes: &ua_parser::Regexes<'_>) -> FxHashSet<Box<str>> {
     for p in &regexes.os_parsers {
         texts.push(&p.regex);
         texts.extend(p.os_replacement.as_deref());
+    }
+    for p in &regexes.device_parsers {
+        texts.push(&p.regex);
+        texts.extend(p.device_replacement.as_deref());
+        texts.extend(p.brand_replacement.as_deref());
     }
     let mut words = FxHashSet::default();
     for text in texts {
@@ -297,6 +309,10 @@ impl Classifier {
             .known_bots
             .find_overlapping_iter(agent.as_bytes())
             .map(|m| m.pattern().as_usize())
+            .filter(|&i| match KNOWN_BOTS[i].0.strip_prefix('^') {
+                Some(prefix) => starts_with_ignore_case(&agent, prefix),
+                None => true,
+            })
             .min();
         let bot = match known {
             Some(i) => Some(KNOWN_BOTS[i].1),
@@ -320,6 +336,11 @@ impl Classifier {
             bot: bot.map(Into::into),
         }
     }
+}
+
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.len() >= prefix.len()
+        && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 /// A version part kept only when it is a short run of digits.

@@ -31,7 +31,8 @@ impl CountedRow {
         } else {
             part as f64 / whole as f64
         };
-        self.share = Some((share * 10_000.0).round() / 10_000.0);
+        // Sketched row counts can overshoot a sketched total by a hair.
+        self.share = Some((share.min(1.0) * 10_000.0).round() / 10_000.0);
         self
     }
 }
