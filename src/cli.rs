@@ -180,7 +180,7 @@ pub struct ReportArgs {
     pub geoip_db: Option<PathBuf>,
 
     /// Leave countries out (no look-ups at all).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "geoip_db")]
     pub no_geoip: bool,
 
     /// Set the file extensions (comma-separated) of static assets, which are not page views.
@@ -310,7 +310,6 @@ impl ReportArgs {
     /// The country database: the built-in one, a file, or none.
     fn geo_db(&self) -> anyhow::Result<Option<Arc<GeoDb>>> {
         Ok(match (&self.geoip_db, self.no_geoip) {
-            (Some(_), true) => bail!("--geoip-db and --no-geoip contradict each other"),
             (_, true) => None,
             (Some(path), false) => Some(Arc::new(GeoDb::open(path)?)),
             (None, false) => Some(GeoDb::builtin()),

@@ -2,6 +2,8 @@
 //! shipped JSON Schema.
 #![allow(dead_code)]
 
+pub mod mmdb;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
