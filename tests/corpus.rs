@@ -225,3 +225,74 @@ fn broken_nasa_trace_counts_every_damaged_line() {
     }
     assert!(hosts.iter().any(|r| r.0 == "prodigy.com"));
 }
+
+/// The country of each network of the built-in database, found by walking all its networks
+/// (not by the tree look-up logveil uses), as sorted `(first, last, code)` ranges over 128-bit
+/// numbers, IPv4 networks at `::a.b.c.d`.
+fn builtin_ranges() -> Vec<(u128, u128, String)> {
+    let reader =
+        maxminddb::Reader::open_readfile(repo().join("data/geoip/geo-whois-asn-country.mmdb"))
+            .unwrap();
+    let everything: ipnetwork::IpNetwork = "::/0".parse().unwrap();
+    let mut ranges = Vec::new();
+    for found in reader.within(everything, Default::default()).unwrap() {
+        let found = found.unwrap();
+        let (first, last) = match found.network().unwrap() {
+            ipnetwork::IpNetwork::V4(net) => (
+                u128::from(u32::from(net.network())),
+                u128::from(u32::from(net.broadcast())),
+            ),
+            ipnetwork::IpNetwork::V6(net) => {
+                let first = u128::from(net.network());
+                let host_bits = 128 - u32::from(net.prefix());
+                let last = first | u128::MAX.checked_shr(128 - host_bits).unwrap_or(0);
+                (first, if host_bits == 0 { first } else { last })
+            }
+        };
+        let record: serde_json::Value = found.decode().unwrap().unwrap();
+        if let Some(code) = record["country_code"].as_str() {
+            ranges.push((first, last, code.to_string()));
+        }
+    }
+    ranges.sort();
+    ranges
+}
+
+#[test]
+fn hackers_log_countries_match_an_independent_lookup_of_each_truncated_address() {
+    let path = corpus("hackers-access.log");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let ranges = builtin_ranges();
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for line in text.lines() {
+        let client = line.split(' ').next().unwrap();
+        // Truncate by masking the number: /24 for IPv4, /48 for IPv6. The log has no private,
+        // reserved or IPv4-carrying IPv6 addresses (checked below).
+        let prefix = match client.parse::<std::net::IpAddr>().unwrap() {
+            std::net::IpAddr::V4(v4) => {
+                assert!(!v4.is_private() && !v4.is_loopback() && !v4.is_documentation());
+                u128::from(u32::from(v4) & 0xffff_ff00)
+            }
+            std::net::IpAddr::V6(v6) => {
+                let bits = u128::from(v6);
+                assert_eq!(bits >> 125, 1, "global unicast: {v6}");
+                assert_ne!(bits >> 112, 0x2002, "6to4: {v6}");
+                bits & !((1u128 << 80) - 1)
+            }
+        };
+        let at = ranges.partition_point(|r| r.0 <= prefix);
+        let country = match at.checked_sub(1).map(|i| &ranges[i]) {
+            Some((_, last, code)) if prefix <= *last => code.clone(),
+            _ => "(unknown)".to_string(),
+        };
+        *expected.entry(country).or_default() += 1;
+    }
+    assert!(expected.len() > 20, "{expected:?}");
+
+    let json = report_json(&["--min-visitors", "0", path_str(&path)]);
+    let got: BTreeMap<String, u64> = rows(&json, "countries")
+        .into_iter()
+        .map(|(k, h, _)| (k, h))
+        .collect();
+    assert_eq!(got, expected);
+}
