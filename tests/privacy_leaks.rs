@@ -11,6 +11,10 @@ fn hostile_log() -> String {
         "Mozilla/5.0 (X11; Linux x86_64; rv:131.0) Gecko/20100101 Firefox/131.0 CanaryAgent/7.7",
         "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/129.0 Safari/537.36 UniqueToolbar/3.1.4-Zq9",
         "curl/8.5.0 CanaryAgent/7.7",
+        // uap-core's rules would read these names out of the agent text.
+        "JaneDoesDiary/12 CFNetwork/1220.1 Darwin/20.3.0",
+        "Mozilla/5.0 (compatible; janedoe-crawler/1.0; +http://example.org)",
+        "AliceSmithBot/2.0",
     ];
     let clients = [
         "203.0.113.77",
@@ -98,6 +102,9 @@ const CANARIES: &[&str] = &[
     "apikey",
     "sk_live",
     "CanaryAgent",
+    "JaneDoesDiary",
+    "janedoe",
+    "AliceSmith",
     "UniqueToolbar",
     "Zq9",
     "mail.example.com",
@@ -178,6 +185,9 @@ fn scrubbed_rows_are_still_counted() {
     let json = report_json_stdin(&["--min-visitors", "0", "-"], hostile_log().as_bytes());
     assert_eq!(total(&json, "hits"), 121);
     assert_eq!(total(&json, "malformed"), 2);
+    // The two crawlers with made-up names are counted under a placeholder.
+    let bots: Vec<String> = rows(&json, "bots").into_iter().map(|r| r.0).collect();
+    assert!(bots.contains(&"(unnamed bot)".to_string()), "{bots:?}");
     let pages: Vec<String> = rows(&json, "pages").into_iter().map(|r| r.0).collect();
     for expected in [
         "/reset",

@@ -210,6 +210,90 @@ fn timeline() {
 }
 
 #[test]
+fn browsers_systems_devices_bots_and_countries() {
+    let json = report_json(&[
+        "--min-visitors",
+        "0",
+        "sample-logs/access.log",
+        "sample-logs/access.log.1.gz",
+    ]);
+    // Firefox 131: V1 (5 + 1 hits), V4 (2 + 1), V7 (2); visitors day 10 V1 V4 V7, day 9 V1 V4.
+    // Chrome 129: V2 (2 + 1), V6 (2). Edge: V5 (3). Safari: V3 (2), V3' (1). "-": V8.
+    assert_eq!(
+        rows(&json, "browsers"),
+        vec![
+            row("Firefox 131", 11, 5),
+            row("Chrome 129", 5, 3),
+            row("Edge 129", 3, 1),
+            row("Mobile Safari 17", 3, 2),
+            row("(other)", 1, 1),
+        ]
+    );
+    // Shares are of all 12 visitors.
+    let shares: Vec<f64> = json["browsers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["share"].as_f64().unwrap())
+        .collect();
+    assert_eq!(shares, vec![0.4167, 0.25, 0.0833, 0.1667, 0.0833]);
+    // Windows 10: Edge 3, Firefox 2 + 1, Chrome 2 + 1. Mac: Firefox on 14.6, Chrome on 10_15_7.
+    assert_eq!(
+        rows(&json, "operating_systems"),
+        vec![
+            row("Windows 10", 9, 5),
+            row("Linux", 6, 2),
+            row("iOS 17", 3, 2),
+            row("Mac OS X 10", 2, 1),
+            row("Mac OS X 14", 2, 1),
+            row("(other)", 1, 1),
+        ]
+    );
+    // Devices count every hit: the four bot hits are the `bot` class, with no visitors.
+    assert_eq!(
+        rows(&json, "devices"),
+        vec![
+            row("desktop", 19, 9),
+            row("bot", 4, 0),
+            row("mobile", 3, 2),
+            row("other", 1, 1),
+        ]
+    );
+    // Googlebot: robots.txt (68 bytes) and / (5120); bingbot /about (3000); curl's HEAD (0).
+    let bots: Vec<(String, u64, u64, f64)> = json["bots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_string(),
+                r["hits"].as_u64().unwrap(),
+                r["bytes"].as_u64().unwrap(),
+                r["share"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        bots,
+        vec![
+            ("Googlebot".to_string(), 2, 68 + 5120, 0.5),
+            ("bingbot".to_string(), 1, 3000, 0.25),
+            ("curl".to_string(), 1, 0, 0.25),
+        ]
+    );
+    // Only 66.249.66.1 (Google), 45.33.32.156 (Linode) and 157.55.39.1 (Microsoft) are public,
+    // all registered in the US; the rest are documentation addresses or host names. Of the US
+    // hits only V8's is by a person.
+    assert_eq!(
+        rows(&json, "countries"),
+        vec![row("(unknown)", 22, 11), row("US", 5, 1)]
+    );
+    // No Accept-Language in the combined format.
+    assert!(json["languages"].as_array().unwrap().is_empty());
+    assert_eq!(total(&json, "likely_automated"), 0);
+}
+
+#[test]
 fn include_bots_counts_crawlers_as_visitors() {
     let json = report_json(&[
         "--include-bots",

@@ -4,6 +4,8 @@
 //! (see the file's header); the table below adds current browsers, AI crawlers and HTTP
 //! libraries, with answers read off each vendor's published agent string.
 
+mod common;
+
 use logveil::enrich::agent::{AgentClassifier, DeviceClass, OTHER};
 
 struct Case<'a> {
@@ -163,6 +165,57 @@ fn current_browsers_ai_crawlers_and_libraries() {
             "PerplexityBot",
             "python-requests",
             "Go-http-client"
+        ]
+    );
+}
+
+/// One combined line per path by `client`/`agent`, `gap` seconds apart from `start` (seconds of the day).
+fn hits(client: &str, agent: &str, start: i64, gap: i64, paths: &[&str]) -> String {
+    paths
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let t = start + i as i64 * gap;
+            format!(
+                "{client} - - [10/Oct/2024:{:02}:{:02}:{:02} +0000] \"GET {path} HTTP/1.1\" 200 1000 \"-\" \"{agent}\"\n",
+                t / 3600,
+                t / 60 % 60,
+                t % 60
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn fast_asset_free_browsers_are_likely_automated_and_crawlers_are_bots() {
+    let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:131.0) Gecko/20100101 Firefox/131.0";
+    let gptbot = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
+    let pages: Vec<String> = (0..12).map(|i| format!("/article/{i}")).collect();
+    let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+    let mut log = String::new();
+    // A: 12 pages two seconds apart, no asset: likely automated.
+    log += &hits("81.2.69.1", chrome, 36_000, 2, &pages);
+    // B: the same pace, but it loads the stylesheet: a browser.
+    log += &hits("81.2.69.2", chrome, 36_000, 2, &pages);
+    log += &hits("81.2.69.2", chrome, 36_001, 0, &["/site.css"]);
+    // C: 12 pages a minute apart: a reader.
+    log += &hits("81.2.69.3", firefox, 36_000, 60, &pages);
+    // GPTBot: fast and asset-free too, but a declared crawler, so not a visitor at all.
+    log += &hits("81.2.69.4", gptbot, 36_000, 1, &pages);
+    let json = common::report_json_stdin(&["--min-visitors", "0", "-"], log.as_bytes());
+    assert_eq!(common::total(&json, "visitors"), 3);
+    assert_eq!(common::total(&json, "likely_automated"), 1);
+    assert_eq!(
+        common::rows(&json, "bots"),
+        vec![common::row("GPTBot", 12, 1)]
+    );
+    assert_eq!(json["bots"][0]["bytes"], 12_000);
+    assert_eq!(
+        common::rows(&json, "browsers"),
+        vec![
+            common::row("Chrome 131", 25, 2),
+            common::row("Firefox 131", 12, 1)
         ]
     );
 }

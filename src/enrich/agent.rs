@@ -375,6 +375,9 @@ fn device_class(agent: &str, os_family: &str) -> DeviceClass {
     if os_family == "Android" {
         return DeviceClass::Tablet;
     }
+    if os_family == "iOS" {
+        return DeviceClass::Mobile;
+    }
     const DESKTOP_SYSTEMS: &[&str] = &[
         "Mac OS X",
         "Linux",
