@@ -4,9 +4,12 @@
 //! second. `baseline/split_lines` is the ceiling: memchr finding line ends, doing nothing else.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use logveil::enrich::agent::AgentClassifier;
+use logveil::enrich::geo::{CountryLookup, GeoDb};
 use logveil::format::{self, LogFormat, preset};
 use logveil::input::Input;
 use logveil::pipeline::{Analyzer, Plan};
+use logveil::privacy::ip::{self, IpPrefix};
 use logveil::privacy::visitor::{VisitorWindow, WindowSecrets};
 use logveil::privacy::{Anonymizer, PrivacyPolicy};
 use logveil::stats::Stats;
@@ -87,7 +90,7 @@ fn stages(c: &mut Criterion) {
                 let raw = hand.parse(line).unwrap();
                 let t = anon.time_of(&raw).unwrap();
                 let event = anon.anonymize(&raw, t).unwrap();
-                stats.add(&event, !event.is_bot);
+                stats.add(&event, !event.agent.is_bot());
             }
             assert_eq!(stats.hits as usize, lines);
             stats
@@ -144,5 +147,96 @@ fn stages(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, stages);
+/// Agent classification and country look-up, with and without their per-worker caches.
+///
+/// The cached benches run every corpus line through a warm cache, as a worker does; the uncached
+/// ones classify or look up each distinct agent or prefix once, which is what a cache miss costs.
+/// Hit rates over one pass of the corpus by a fresh worker are printed first.
+fn enrichment(c: &mut Criterion) {
+    let data = corpus();
+    let combined = preset::by_name("combined").unwrap();
+    let mut agents: Vec<Vec<u8>> = Vec::new();
+    let mut prefixes: Vec<IpPrefix> = Vec::new();
+    for line in format::lines(&data) {
+        let raw = combined.parse(line).unwrap();
+        agents.push(raw.user_agent.to_vec());
+        let addr = ip::canonical(ip::parse_ip(raw.client).unwrap());
+        prefixes.push(ip::truncate(addr, 24, 48));
+    }
+    let distinct = |items: &[Vec<u8>]| -> Vec<Vec<u8>> {
+        let set: std::collections::BTreeSet<&Vec<u8>> = items.iter().collect();
+        set.into_iter().cloned().collect()
+    };
+    let distinct_agents = distinct(&agents);
+    let mut distinct_prefixes = prefixes.clone();
+    distinct_prefixes.sort_by_key(|p| (p.addr, p.len));
+    distinct_prefixes.dedup();
+
+    let mut warm_agents = AgentClassifier::default();
+    let bots = agents
+        .iter()
+        .filter(|a| warm_agents.classify(a).is_bot())
+        .count();
+    let mut warm_countries = CountryLookup::new(Some(GeoDb::builtin()));
+    let placed = prefixes
+        .iter()
+        .filter(|p| warm_countries.country(**p).is_some())
+        .count();
+    for (what, (lookups, misses)) in [
+        ("agent", warm_agents.cache_counts()),
+        ("country", warm_countries.cache_counts()),
+    ] {
+        eprintln!(
+            "{what} cache over the corpus: {lookups} look-ups, {misses} misses, hit rate {:.1}%",
+            100.0 * (lookups - misses) as f64 / lookups as f64
+        );
+    }
+    eprintln!("{bots} bot lines, {placed} lines placed in a country");
+
+    let mut group = c.benchmark_group("enrich");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(agents.len() as u64));
+    group.bench_function("classify_agent/cached_per_line", |b| {
+        b.iter(|| {
+            let n = agents
+                .iter()
+                .filter(|a| warm_agents.classify(a).is_bot())
+                .count();
+            assert_eq!(n, bots);
+        })
+    });
+    group.bench_function("country/cached_per_line", |b| {
+        b.iter(|| {
+            let n = prefixes
+                .iter()
+                .filter(|p| warm_countries.country(**p).is_some())
+                .count();
+            assert_eq!(n, placed);
+        })
+    });
+    group.throughput(Throughput::Elements(distinct_agents.len() as u64));
+    group.bench_function("classify_agent/uncached_per_distinct_agent", |b| {
+        b.iter(|| {
+            let mut cold = AgentClassifier::default();
+            for agent in &distinct_agents {
+                black_box(cold.classify(agent));
+            }
+            assert_eq!(cold.cache_counts().1 as usize, distinct_agents.len());
+        })
+    });
+    group.throughput(Throughput::Elements(distinct_prefixes.len() as u64));
+    group.bench_function("country/uncached_per_distinct_prefix", |b| {
+        let db = GeoDb::builtin();
+        b.iter(|| {
+            let n = distinct_prefixes
+                .iter()
+                .filter(|p| db.country(p.addr).is_some())
+                .count();
+            assert!(n > 0);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stages, enrichment);
 criterion_main!(benches);
