@@ -238,5 +238,35 @@ fn enrichment(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, stages, enrichment);
+/// Row sketches: inserting the visitors of one busy row (5,000 keys, past the exact limit) into
+/// `hyperloglogplus` (sparse first, as HLL++ is) and into logveil's dense sketch.
+fn sketches(c: &mut Criterion) {
+    use hyperloglogplus::{HyperLogLog, HyperLogLogPlus};
+    use logveil::stats::hll::DenseHll;
+    let keys: Vec<u64> = (0..5_000u64)
+        .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29))
+        .collect();
+    let mut group = c.benchmark_group("row_sketch");
+    group.throughput(Throughput::Elements(keys.len() as u64));
+    group.bench_function("hyperloglogplus_p14", |b| {
+        b.iter(|| {
+            let mut hll: HyperLogLogPlus<u64, std::hash::RandomState> =
+                HyperLogLogPlus::new(14, std::hash::RandomState::new()).unwrap();
+            keys.iter().for_each(|k| hll.insert(k));
+            let n = hll.count();
+            assert!((n - 5_000.0).abs() < 250.0, "{n}");
+        })
+    });
+    group.bench_function("dense_p14", |b| {
+        b.iter(|| {
+            let mut hll = DenseHll::default();
+            keys.iter().for_each(|&k| hll.insert(k));
+            let n = hll.count() as f64;
+            assert!((n - 5_000.0).abs() < 250.0, "{n}");
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stages, enrichment, sketches);
 criterion_main!(benches);

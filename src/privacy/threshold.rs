@@ -55,7 +55,7 @@ fn fold(
 ) -> Vec<CountedRow> {
     let mut counted: Vec<(String, u64, u64, VisitorSet, u64)> = rows
         .into_iter()
-        .map(|(key, mut row)| {
+        .map(|(key, row)| {
             let visitors = row.visitors.count();
             (
                 String::from_utf8_lossy(&key).into_owned(),
@@ -73,19 +73,18 @@ fn fold(
     let mut other_hits = 0;
     let mut other_bytes = 0;
     let mut other_visitors = VisitorSet::default();
-    let mut other_count = 0;
     while folded < counted.len() {
         let below_k = counted[folded].2 < k;
-        let other_below_k = folded > 0 && other_count < k;
+        let other_below_k = folded > 0 && !other_visitors.has_at_least(k);
         if !(below_k || other_below_k) {
             break;
         }
         other_hits += counted[folded].1;
         other_bytes += counted[folded].4;
         other_visitors.merge(&counted[folded].3);
-        other_count = other_visitors.count();
         folded += 1;
     }
+    let other_count = other_visitors.count();
 
     let mut out: Vec<CountedRow> = counted
         .drain(folded..)

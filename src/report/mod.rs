@@ -261,7 +261,7 @@ fn buckets(timeline: Timeline) -> Vec<TimeBucket> {
     timeline
         .into_sorted()
         .into_iter()
-        .map(|(start, mut b)| TimeBucket {
+        .map(|(start, b)| TimeBucket {
             start: to_rfc3339(start),
             hits: b.hits,
             page_views: b.page_views,

@@ -1,64 +1,23 @@
 //! Counters: [`VisitorSet`], a distinct count exact while small and a HyperLogLog++ sketch after,
 //! and [`Table`], the rows of one report dimension.
 
+use super::hll::DenseHll;
 use crate::privacy::visitor::VisitorKey;
-use hyperloglogplus::{HyperLogLog, HyperLogLogPlus};
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// Distinct visitors kept exactly up to this many; above it a sketch takes over.
 pub const EXACT_LIMIT: usize = 1024;
-/// HyperLogLog++ precision: 2^14 registers, about 0.8% standard error.
-const PRECISION: u8 = 14;
-
-/// Visitor keys are already keyed SipHash outputs: the sketch needs no second keyed hash, only
-/// the murmur3 finaliser, which keeps estimates right even for keys that are not uniform.
-#[derive(Default)]
-pub struct PassThroughHasher(u64);
-
-impl Hasher for PassThroughHasher {
-    fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = i;
-    }
-}
-
-type Sketch = HyperLogLogPlus<u64, BuildHasherDefault<PassThroughHasher>>;
 
 /// A set of visitor keys that answers "how many distinct?".
+#[derive(Clone)]
 pub enum VisitorSet {
     Exact(FxHashSet<u64>),
-    Sketch(Box<Sketch>),
+    Sketch(Box<DenseHll>),
 }
 
 impl Default for VisitorSet {
     fn default() -> Self {
         VisitorSet::Exact(FxHashSet::default())
-    }
-}
-
-impl Clone for VisitorSet {
-    fn clone(&self) -> Self {
-        match self {
-            VisitorSet::Exact(set) => VisitorSet::Exact(set.clone()),
-            VisitorSet::Sketch(s) => {
-                let mut copy = new_sketch();
-                copy.merge(s).expect("same precision");
-                VisitorSet::Sketch(copy)
-            }
-        }
     }
 }
 
@@ -71,10 +30,6 @@ impl std::fmt::Debug for VisitorSet {
     }
 }
 
-fn new_sketch() -> Box<Sketch> {
-    Box::new(Sketch::new(PRECISION, BuildHasherDefault::default()).expect("valid precision"))
-}
-
 impl VisitorSet {
     #[inline]
     pub fn insert(&mut self, key: VisitorKey) {
@@ -84,14 +39,14 @@ impl VisitorSet {
                     self.promote();
                 }
             }
-            VisitorSet::Sketch(sketch) => sketch.insert(&key.0),
+            VisitorSet::Sketch(sketch) => sketch.insert(key.0),
         }
     }
 
     fn promote(&mut self) {
         if let VisitorSet::Exact(set) = self {
-            let mut sketch = new_sketch();
-            for key in set.iter() {
+            let mut sketch = Box::<DenseHll>::default();
+            for &key in set.iter() {
                 sketch.insert(key);
             }
             *self = VisitorSet::Sketch(sketch);
@@ -108,24 +63,34 @@ impl VisitorSet {
                 }
             }
             (VisitorSet::Sketch(mine), VisitorSet::Exact(theirs)) => {
-                for key in theirs {
+                for &key in theirs {
                     mine.insert(key);
                 }
             }
             (_, VisitorSet::Sketch(theirs)) => {
                 self.promote();
                 if let VisitorSet::Sketch(mine) = self {
-                    mine.merge(theirs).expect("same precision");
+                    mine.merge(theirs);
                 }
             }
         }
     }
 
     /// Distinct keys: exact while [`Self::is_exact`], estimated after.
-    pub fn count(&mut self) -> u64 {
+    pub fn count(&self) -> u64 {
         match self {
             VisitorSet::Exact(set) => set.len() as u64,
-            VisitorSet::Sketch(sketch) => sketch.count().round() as u64,
+            VisitorSet::Sketch(sketch) => sketch.count(),
+        }
+    }
+
+    /// True when the set has `k` keys or more. A sketch holds more than [`EXACT_LIMIT`] keys by
+    /// construction, so it is estimated only for larger `k`.
+    pub fn has_at_least(&self, k: u64) -> bool {
+        match self {
+            VisitorSet::Exact(set) => set.len() as u64 >= k,
+            VisitorSet::Sketch(_) if k <= EXACT_LIMIT as u64 + 1 => true,
+            VisitorSet::Sketch(sketch) => sketch.count() >= k,
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod automation;
 pub mod counter;
+pub mod hll;
 pub mod sessions;
 pub mod timeline;
 
