@@ -235,7 +235,7 @@ mod tests {
         c.merge(&build(50..5000));
         let mut d = build(50..5000);
         d.merge(&build(0..50));
-        for mut s in [b, c, d] {
+        for s in [b, c, d] {
             let n = s.count() as f64;
             let want = if n < 2000.0 { 1600.0 } else { 5000.0 };
             assert!((n - want).abs() / want < 0.02, "{n} vs {want}");
@@ -256,9 +256,9 @@ mod tests {
         t.merge(&other);
         assert_eq!(t.len(), 3);
         assert_eq!(t.hits_total(), 6);
-        let mut a = t.get(b"/a").unwrap().clone();
+        let a = t.get(b"/a").unwrap().clone();
         assert_eq!((a.hits, a.visitors.count()), (4, 3));
-        let mut b = t.get(b"/b").unwrap().clone();
+        let b = t.get(b"/b").unwrap().clone();
         assert_eq!((b.hits, b.visitors.count()), (1, 0));
     }
 }
