@@ -79,7 +79,7 @@ mod tests {
         let got: Vec<_> = t
             .into_sorted()
             .into_iter()
-            .map(|(s, mut b)| (s, b.hits, b.page_views, b.visitors.count()))
+            .map(|(s, b)| (s, b.hits, b.page_views, b.visitors.count()))
             .collect();
         assert_eq!(got, vec![(-3600, 1, 0, 0), (0, 1, 1, 1), (3600, 2, 1, 2)]);
     }
