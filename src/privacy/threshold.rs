@@ -4,7 +4,7 @@
 //! recovered by subtracting the shown rows from the total. Hits are summed, so the rows still add
 //! up to the table's total.
 
-use crate::stats::counter::{Row, VisitorSet};
+use crate::stats::counter::{Dropped, Row, Table, VisitorSet};
 
 /// Key of the row that holds folded rows.
 pub const OTHER: &str = "(other)";
@@ -37,19 +37,23 @@ impl CountedRow {
     }
 }
 
-/// Applies the threshold `k` to `rows` and returns them sorted by hits (then key), with
-/// `(other)` last when anything folded. `k = 0` folds nothing.
-pub fn fold_rows(rows: impl IntoIterator<Item = (Box<[u8]>, Row)>, k: u64) -> Vec<CountedRow> {
-    fold(rows, k, false)
+/// Applies the threshold `k` to the rows of `table` and returns them sorted by hits (then key),
+/// with `(other)` last when anything folded. `k = 0` folds nothing. Rows the table dropped to
+/// stay bounded are in `(other)` too.
+pub fn fold_rows(table: Table, k: u64) -> Vec<CountedRow> {
+    let (rows, dropped) = table.into_parts();
+    fold(rows, dropped, k, false)
 }
 
 /// Rows of a dimension that names no person, with the bytes each row sent: nothing folded.
-pub fn sized_rows(rows: impl IntoIterator<Item = (Box<[u8]>, Row)>) -> Vec<CountedRow> {
-    fold(rows, 0, true)
+pub fn sized_rows(table: Table) -> Vec<CountedRow> {
+    let (rows, dropped) = table.into_parts();
+    fold(rows, dropped, 0, true)
 }
 
 fn fold(
     rows: impl IntoIterator<Item = (Box<[u8]>, Row)>,
+    dropped: Dropped,
     k: u64,
     with_bytes: bool,
 ) -> Vec<CountedRow> {
@@ -70,8 +74,8 @@ fn fold(
     counted.sort_by(|a, b| (a.2, a.1, &a.0).cmp(&(b.2, b.1, &b.0)));
 
     let mut folded = 0;
-    let mut other_hits = 0;
-    let mut other_bytes = 0;
+    let mut other_hits = dropped.hits;
+    let mut other_bytes = dropped.bytes;
     let mut other_visitors = VisitorSet::default();
     while folded < counted.len() {
         let below_k = counted[folded].2 < k;
@@ -97,7 +101,7 @@ fn fold(
         })
         .collect();
     out.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.key.cmp(&b.key)));
-    if folded > 0 {
+    if folded > 0 || dropped.hits > 0 {
         out.push(CountedRow {
             key: OTHER.to_string(),
             hits: other_hits,
@@ -110,8 +114,8 @@ fn fold(
 }
 
 /// Rows of a dimension that names no person (status codes, methods): sorted, nothing folded.
-pub fn all_rows(rows: impl IntoIterator<Item = (Box<[u8]>, Row)>) -> Vec<CountedRow> {
-    fold_rows(rows, 0)
+pub fn all_rows(table: Table) -> Vec<CountedRow> {
+    fold_rows(table, 0)
 }
 
 #[cfg(test)]
@@ -136,7 +140,7 @@ mod tests {
             row("/c", 8, 13..16),
             row("/d", 20, 0..6),
         ];
-        let out = fold_rows(rows, 5);
+        let out = fold_rows(rows.into_iter().collect(), 5);
         let keys: Vec<_> = out
             .iter()
             .map(|r| (r.key.as_str(), r.hits, r.visitors))
@@ -157,7 +161,7 @@ mod tests {
             row("/b", 3, 20..22),
             row("/c", 7, 30..35),
         ];
-        let out = fold_rows(rows, 5);
+        let out = fold_rows(rows.into_iter().collect(), 5);
         let keys: Vec<_> = out
             .iter()
             .map(|r| (r.key.as_str(), r.hits, r.visitors))
@@ -169,7 +173,7 @@ mod tests {
     fn shared_visitors_are_not_double_counted_in_other() {
         // Two rows with the same 3 visitors: (other) has 3 < 5, so /a folds as well.
         let rows = vec![row("/a", 50, 0..10), row("/b", 1, 0..3), row("/c", 1, 0..3)];
-        let out = fold_rows(rows, 5);
+        let out = fold_rows(rows.into_iter().collect(), 5);
         assert_eq!(
             out,
             vec![CountedRow {
@@ -184,11 +188,15 @@ mod tests {
 
     #[test]
     fn k_zero_keeps_everything_sorted_by_hits() {
-        let out = all_rows(vec![
-            row("404", 2, 0..1),
-            row("200", 9, 0..1),
-            row("301", 2, 0..0),
-        ]);
+        let out = all_rows(
+            vec![
+                row("404", 2, 0..1),
+                row("200", 9, 0..1),
+                row("301", 2, 0..0),
+            ]
+            .into_iter()
+            .collect(),
+        );
         let keys: Vec<_> = out.iter().map(|r| r.key.as_str()).collect();
         assert_eq!(keys, vec!["200", "301", "404"]);
     }

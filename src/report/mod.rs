@@ -8,7 +8,8 @@ use crate::format::MalformedReason;
 use crate::format::time::to_rfc3339;
 use crate::pipeline::{Analysis, Plan};
 use crate::privacy::threshold::{CountedRow, all_rows, fold_rows, sized_rows};
-use crate::stats::counter::{Row, Table};
+use crate::stats::Stats;
+use crate::stats::counter::Table;
 use crate::stats::timeline::Timeline;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -29,6 +30,8 @@ pub struct Report {
     pub malformed_by_reason: BTreeMap<&'static str, u64>,
     /// The first malformed lines, by input name and line number (never their content).
     pub malformed_lines: Vec<MalformedLine>,
+    /// Tables that had more distinct keys than they keep: their counts are approximate.
+    pub approximate_tables: BTreeMap<&'static str, Approximation>,
     pub pages: Vec<CountedRow>,
     pub referrer_domains: Vec<CountedRow>,
     pub host_domains: Vec<CountedRow>,
@@ -95,6 +98,16 @@ pub struct Totals {
     pub bytes: u64,
     pub malformed: u64,
     pub out_of_range: u64,
+}
+
+/// How approximate a table is that dropped rows to stay bounded.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Approximation {
+    /// Rows dropped; their hits are in `(other)`.
+    pub dropped_rows: u64,
+    pub dropped_hits: u64,
+    /// Hits any shown row may be missing (shown hits are never too high).
+    pub max_hits_error: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -206,11 +219,12 @@ impl Report {
             totals,
             malformed_by_reason,
             malformed_lines,
-            pages: fold_rows(std::mem::take(&mut stats.pages).into_rows(), k),
-            referrer_domains: fold_rows(std::mem::take(&mut stats.referrers).into_rows(), k),
-            host_domains: fold_rows(std::mem::take(&mut stats.host_domains).into_rows(), k),
-            status_codes: all_rows(std::mem::take(&mut stats.status_codes).into_rows()),
-            methods: all_rows(std::mem::take(&mut stats.methods).into_rows()),
+            approximate_tables: approximate_tables(&stats),
+            pages: fold_rows(take(&mut stats.pages), k),
+            referrer_domains: fold_rows(take(&mut stats.referrers), k),
+            host_domains: fold_rows(take(&mut stats.host_domains), k),
+            status_codes: all_rows(take(&mut stats.status_codes)),
+            methods: all_rows(take(&mut stats.methods)),
             browsers: visitor_shares(fold_rows(take(&mut stats.browsers), k), visitors),
             operating_systems: visitor_shares(
                 fold_rows(take(&mut stats.operating_systems), k),
@@ -232,8 +246,39 @@ impl Report {
     }
 }
 
-fn take(table: &mut Table) -> impl Iterator<Item = (Box<[u8]>, Row)> + use<> {
-    std::mem::take(table).into_rows()
+fn take(table: &mut Table) -> Table {
+    std::mem::take(table)
+}
+
+/// Tables that reached their row limit, by report name.
+fn approximate_tables(stats: &Stats) -> BTreeMap<&'static str, Approximation> {
+    [
+        ("pages", &stats.pages),
+        ("referrer_domains", &stats.referrers),
+        ("host_domains", &stats.host_domains),
+        ("status_codes", &stats.status_codes),
+        ("methods", &stats.methods),
+        ("browsers", &stats.browsers),
+        ("operating_systems", &stats.operating_systems),
+        ("devices", &stats.devices),
+        ("bots", &stats.bots),
+        ("countries", &stats.countries),
+        ("languages", &stats.languages),
+    ]
+    .into_iter()
+    .filter(|(_, table)| table.dropped().rows > 0)
+    .map(|(name, table)| {
+        let d = table.dropped();
+        (
+            name,
+            Approximation {
+                dropped_rows: d.rows,
+                dropped_hits: d.hits,
+                max_hits_error: d.max_error,
+            },
+        )
+    })
+    .collect()
 }
 
 /// Each row's visitors as a share of all visitors.

@@ -81,6 +81,14 @@ pub fn write(report: &Report, top: usize, out: &mut dyn Write) -> io::Result<()>
         }
     }
 
+    for (name, a) in &report.approximate_tables {
+        writeln!(
+            out,
+            "  APPROXIMATE {name}: {} rows with {} hits dropped to stay bounded (in (other)); shown hits may be up to {} low",
+            a.dropped_rows, a.dropped_hits, a.max_hits_error
+        )?;
+    }
+
     table(out, "Pages (page views)", &report.pages, top)?;
     table(out, "Referrer domains", &report.referrer_domains, top)?;
     table(out, "Visitor host domains", &report.host_domains, top)?;

@@ -118,13 +118,61 @@ impl Row {
     }
 }
 
-/// The rows of one dimension, keyed by bytes.
-#[derive(Debug, Clone, Default)]
+/// Most rows a table keeps. Past it the lighter half of the rows is dropped, so a log with
+/// millions of distinct paths (scanners make them) needs bounded memory and still shows its
+/// heavy hitters.
+pub const MAX_ROWS: usize = 1 << 16;
+
+/// What a table dropped to stay within its row limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dropped {
+    /// Rows dropped (a key dropped twice counts twice).
+    pub rows: u64,
+    pub hits: u64,
+    pub bytes: u64,
+    /// How many hits any kept row may be missing: a key dropped and seen again lost the hits
+    /// it had, at most the largest count dropped in that round, summed over rounds.
+    pub max_error: u64,
+}
+
+/// The rows of one dimension, keyed by bytes, at most [`MAX_ROWS`] of them.
+///
+/// Bounded like the batch variants of Misra-Gries and Space-Saving: when a new key would pass
+/// the limit, every row at or below the median hit count is dropped; their hits and bytes are
+/// kept apart in [`Dropped`] (the report adds them to `(other)`, so totals still add up) and
+/// their visitors are forgotten, so row visitors are never overstated and k-anonymity holds.
+#[derive(Debug, Clone)]
 pub struct Table {
     rows: FxHashMap<Box<[u8]>, Row>,
+    dropped: Dropped,
+    max_rows: usize,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Table::with_max_rows(MAX_ROWS)
+    }
+}
+
+impl FromIterator<(Box<[u8]>, Row)> for Table {
+    fn from_iter<I: IntoIterator<Item = (Box<[u8]>, Row)>>(rows: I) -> Self {
+        Table {
+            rows: rows.into_iter().collect(),
+            ..Table::default()
+        }
+    }
 }
 
 impl Table {
+    /// A table that keeps at most `max_rows` rows (at least 2).
+    pub fn with_max_rows(max_rows: usize) -> Table {
+        Table {
+            rows: FxHashMap::default(),
+            dropped: Dropped::default(),
+            max_rows: max_rows.max(2),
+        }
+    }
+
     /// Counts one hit on row `key`, by `visitor` when the hit counts toward visitors.
     #[inline]
     pub fn add(&mut self, key: &[u8], visitor: Option<VisitorKey>) {
@@ -145,8 +193,34 @@ impl Table {
     fn with_row(&mut self, key: &[u8], f: impl FnOnce(&mut Row)) {
         match self.rows.get_mut(key) {
             Some(row) => f(row),
-            None => f(self.rows.entry(key.into()).or_default()),
+            None => {
+                f(self.rows.entry(key.into()).or_default());
+                if self.rows.len() > self.max_rows {
+                    self.drop_lighter_half();
+                }
+            }
         }
+    }
+
+    /// Drops every row at or below the median hit count.
+    #[cold]
+    fn drop_lighter_half(&mut self) {
+        let mut hits: Vec<u64> = self.rows.values().map(|r| r.hits).collect();
+        let middle = hits.len() / 2;
+        let median = *hits.select_nth_unstable(middle).1;
+        let dropped = &mut self.dropped;
+        let mut largest = 0;
+        self.rows.retain(|_, row| {
+            if row.hits > median {
+                return true;
+            }
+            dropped.rows += 1;
+            dropped.hits += row.hits;
+            dropped.bytes += row.bytes;
+            largest = largest.max(row.hits);
+            false
+        });
+        dropped.max_error += largest;
     }
 
     pub fn merge(&mut self, other: &Table) {
@@ -162,6 +236,18 @@ impl Table {
                 }
             }
         }
+        self.dropped.rows += other.dropped.rows;
+        self.dropped.hits += other.dropped.hits;
+        self.dropped.bytes += other.dropped.bytes;
+        self.dropped.max_error += other.dropped.max_error;
+        while self.rows.len() > self.max_rows {
+            self.drop_lighter_half();
+        }
+    }
+
+    /// What the table dropped to stay bounded; all zero for a table that never reached its limit.
+    pub fn dropped(&self) -> Dropped {
+        self.dropped
     }
 
     pub fn len(&self) -> usize {
@@ -180,9 +266,9 @@ impl Table {
         self.rows.get(key)
     }
 
-    /// The rows, in no particular order.
-    pub fn into_rows(self) -> impl Iterator<Item = (Box<[u8]>, Row)> {
-        self.rows.into_iter()
+    /// The rows, in no particular order, and what was dropped.
+    pub fn into_parts(self) -> (impl Iterator<Item = (Box<[u8]>, Row)>, Dropped) {
+        (self.rows.into_iter(), self.dropped)
     }
 }
 
@@ -260,5 +346,43 @@ mod tests {
         assert_eq!((a.hits, a.visitors.count()), (4, 3));
         let b = t.get(b"/b").unwrap().clone();
         assert_eq!((b.hits, b.visitors.count()), (1, 0));
+    }
+
+    #[test]
+    fn a_bounded_table_keeps_heavy_hitters_and_accounts_for_what_it_drops() {
+        let mut t = Table::with_max_rows(100);
+        let mut truth: FxHashMap<Vec<u8>, u64> = FxHashMap::default();
+        let visitor = keys(0..1).next();
+        // 10 heavy keys, each seen every 50 lines, among 20,000 keys seen once.
+        for i in 0..20_000u64 {
+            let key = if i % 5 == 0 {
+                format!("/heavy/{}", i / 5 % 10)
+            } else {
+                format!("/scan/{i}")
+            };
+            t.add_sized(key.as_bytes(), visitor, 10);
+            *truth.entry(key.into_bytes()).or_default() += 1;
+        }
+        let d = t.dropped();
+        assert!(t.len() <= 100 && d.rows > 0);
+        let kept: u64 = t.rows.values().map(|r| r.hits).sum();
+        assert_eq!(kept + d.hits, 20_000);
+        assert_eq!(
+            t.rows.values().map(|r| r.bytes).sum::<u64>() + d.bytes,
+            200_000
+        );
+        for i in 0..10 {
+            let key = format!("/heavy/{i}");
+            let row = t.get(key.as_bytes()).expect("a heavy hitter is kept");
+            let true_hits = truth[key.as_bytes()];
+            assert!(row.hits <= true_hits && true_hits - row.hits <= d.max_error);
+        }
+        // Merging two bounded tables stays bounded and adds the dropped parts.
+        let mut merged = t.clone();
+        merged.merge(&t);
+        assert!(merged.len() <= 100);
+        let merged_kept: u64 = merged.rows.values().map(|r| r.hits).sum();
+        assert_eq!(merged_kept + merged.dropped().hits, 40_000);
+        assert!(merged.dropped().max_error >= 2 * d.max_error);
     }
 }
