@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Throughput comparison on a generated combined log: logveil with one and with all threads, and
-# GoAccess and Webalizer when installed, measured in the same run on the same file.
+# GoAccess and Webalizer when installed, measured in the same run on the same file; then gzip and
+# zstd decoding alone against logveil reading the same compressed file.
 #
 #   benches/compare.sh            # 1 GiB file
 #   SIZE=256M benches/compare.sh  # smaller
+#   apt-get install time goaccess webalizer zstd   # what it measures against
 #
 # Prints one table: tool, threads, MB/s, lines/s, peak RSS (from /usr/bin/time), and the ratio
-# of each run's MB/s to GoAccess's.
+# of each run's MB/s to GoAccess's and Webalizer's, and of logveil on compressed input to the
+# decoder's own speed. MB/s is always of the uncompressed log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,15 +55,35 @@ if command -v webalizer >/dev/null; then
   measure webalizer 1 webalizer -F clf -Q -p -o "$WORK/webalizer" "$LOG"
 fi
 
+# Compressed input: the decoder alone, then logveil on the same compressed file. MB/s is of the
+# uncompressed bytes in both rows, so the two compare directly.
+if command -v gzip >/dev/null; then
+  [ -f "$LOG.gz" ] || gzip -c "$LOG" >"$LOG.gz"
+  measure "gzip -d" 1 sh -c "gzip -dc '$LOG.gz' >/dev/null"
+  measure "logveil .gz" "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$LOG.gz"
+fi
+if command -v zstd >/dev/null; then
+  [ -f "$LOG.zst" ] || zstd -q -c "$LOG" >"$LOG.zst"
+  measure "zstd -d" 1 sh -c "zstd -dc '$LOG.zst' >/dev/null"
+  measure "logveil .zst" "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$LOG.zst"
+fi
+
 echo "file: $SIZE generated combined log, $BYTES bytes, $LINES lines; machine: $CORES cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 awk -v bytes="$BYTES" -v lines="$LINES" -F'\t' '
   { name[NR]=$1; threads[NR]=$2; secs[NR]=$3; rss[NR]=$4
-    if ($1 ~ /^goaccess/ && ga == "") ga = bytes / 1e6 / $3 }
+    if ($1 ~ /^goaccess/ && ga == "") ga = bytes / 1e6 / $3
+    if ($1 == "webalizer") wa = bytes / 1e6 / $3
+    if ($1 == "gzip -d") gz = bytes / 1e6 / $3
+    if ($1 == "zstd -d") zs = bytes / 1e6 / $3 }
   END {
-    printf "%-16s %7s %9s %12s %10s %14s\n", "tool", "threads", "MB/s", "lines/s", "peak RSS", "vs GoAccess"
+    printf "%-16s %7s %9s %12s %10s %12s %13s %12s\n", "tool", "threads", "MB/s", "lines/s", "peak RSS", "vs GoAccess", "vs Webalizer", "vs decoder"
     for (i = 1; i <= NR; i++) {
       mbs = bytes / 1e6 / secs[i]
       ratio = ga == "" ? "-" : sprintf("%.1fx", mbs / ga)
-      printf "%-16s %7s %9.1f %12.0f %7.0f MB %14s\n", name[i], threads[i], mbs, lines / secs[i], rss[i] / 1024, ratio
+      wratio = wa == "" ? "-" : sprintf("%.1fx", mbs / wa)
+      dec = "-"
+      if (name[i] == "logveil .gz" && gz != "") dec = sprintf("%.0f%%", 100 * mbs / gz)
+      if (name[i] == "logveil .zst" && zs != "") dec = sprintf("%.0f%%", 100 * mbs / zs)
+      printf "%-16s %7s %9.1f %12.0f %7.0f MB %12s %13s %12s\n", name[i], threads[i], mbs, lines / secs[i], rss[i] / 1024, ratio, wratio, dec
     }
   }' "$results"
