@@ -51,19 +51,21 @@ if command -v goaccess >/dev/null; then
   fi
 fi
 if command -v webalizer >/dev/null; then
-  mkdir -p "$WORK/webalizer"
-  measure webalizer 1 webalizer -F clf -Q -p -o "$WORK/webalizer" "$LOG"
+  # A fresh output directory: left-over history from an earlier run makes it skip the log.
+  rm -rf "$WORK/webalizer" && mkdir -p "$WORK/webalizer"
+  measure webalizer 1 webalizer -F clf -Q -o "$WORK/webalizer" "$LOG"
 fi
 
 # Compressed input: the decoder alone, then logveil on the same compressed file. MB/s is of the
 # uncompressed bytes in both rows, so the two compare directly.
 if command -v gzip >/dev/null; then
-  [ -f "$LOG.gz" ] || gzip -c "$LOG" >"$LOG.gz"
+  [ -s "$LOG.gz" ] || gzip -c <"$LOG" >"$LOG.gz"
   measure "gzip -d" 1 sh -c "gzip -dc '$LOG.gz' >/dev/null"
   measure "logveil .gz" "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$LOG.gz"
 fi
 if command -v zstd >/dev/null; then
-  [ -f "$LOG.zst" ] || zstd -q -c "$LOG" >"$LOG.zst"
+  # From standard input: zstd skips symbolic links given as file names.
+  [ -s "$LOG.zst" ] || zstd -q -c <"$LOG" >"$LOG.zst"
   measure "zstd -d" 1 sh -c "zstd -dc '$LOG.zst' >/dev/null"
   measure "logveil .zst" "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$LOG.zst"
 fi
