@@ -10,6 +10,7 @@
 //! (`MyNameApp/1 CFNetwork`), so a name is kept only when every word of it also appears in the
 //! uap-core patterns or replacements; otherwise it becomes `(other)` or [`UNNAMED_BOT`].
 
+use crate::privacy::visitor::{AgentDigest, agent_digest};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::OnceLock;
@@ -419,7 +420,7 @@ fn unknown_agent() -> AgentClass {
 /// Classifies agents, remembering recent answers. One per worker.
 pub struct AgentClassifier {
     cache: FxHashMap<Box<[u8]>, u32>,
-    classes: Vec<AgentClass>,
+    classes: Vec<(AgentClass, AgentDigest)>,
     unknown: AgentClass,
     lookups: u64,
     misses: u64,
@@ -440,12 +441,18 @@ impl Default for AgentClassifier {
 impl AgentClassifier {
     /// The class of `agent`, from the cache when this worker has seen it recently.
     pub fn classify(&mut self, agent: &[u8]) -> &AgentClass {
+        self.classify_with_digest(agent).0
+    }
+
+    /// The class of `agent` and its [`agent_digest`], both cached per distinct agent.
+    pub fn classify_with_digest(&mut self, agent: &[u8]) -> (&AgentClass, AgentDigest) {
         if agent.is_empty() || agent == b"-" {
-            return &self.unknown;
+            return (&self.unknown, agent_digest(agent));
         }
         self.lookups += 1;
         if let Some(&i) = self.cache.get(agent) {
-            return &self.classes[i as usize];
+            let (class, digest) = &self.classes[i as usize];
+            return (class, *digest);
         }
         self.misses += 1;
         if self.classes.len() >= CACHE_LIMIT {
@@ -453,9 +460,11 @@ impl AgentClassifier {
             self.classes.clear();
         }
         let i = self.classes.len();
-        self.classes.push(classifier().classify(agent));
+        self.classes
+            .push((classifier().classify(agent), agent_digest(agent)));
         self.cache.insert(agent.into(), i as u32);
-        &self.classes[i]
+        let (class, digest) = &self.classes[i];
+        (class, *digest)
     }
 
     /// Agents looked up (empty ones aside) and how many of them were not in the cache.

@@ -197,13 +197,14 @@ impl<'p> Anonymizer<'p> {
         time: UnixSeconds,
     ) -> Result<Event<'_>, MalformedReason> {
         let policy = self.policy;
+        let (agent, agent_digest) = self.agents.classify_with_digest(raw.user_agent);
         let client = policy.client_from.client(raw.client, raw.forwarded_for);
         let (visitor, client_prefix, host_domain): (_, _, &[u8]) = match ip::parse_ip(client) {
             Some(addr) => {
                 let canonical = ip::canonical(addr);
                 let visitor = match canonical {
-                    IpAddr::V4(v4) => self.keyer.key(time, &v4.octets(), raw.user_agent),
-                    IpAddr::V6(v6) => self.keyer.key(time, &v6.octets(), raw.user_agent),
+                    IpAddr::V4(v4) => self.keyer.key(time, &v4.octets(), agent_digest),
+                    IpAddr::V6(v6) => self.keyer.key(time, &v6.octets(), agent_digest),
                 };
                 let prefix = ip::truncate(canonical, policy.ipv4_prefix, policy.ipv6_prefix);
                 (visitor, Some(prefix), UNRESOLVED)
@@ -214,7 +215,7 @@ impl<'p> Anonymizer<'p> {
                 {
                     return Err(MalformedReason::BadClient);
                 }
-                let visitor = self.keyer.key(time, &self.host, raw.user_agent);
+                let visitor = self.keyer.key(time, &self.host, agent_digest);
                 host::keep_registrable_domain(&mut self.host);
                 if self.host.is_empty() {
                     (visitor, None, UNKNOWN_HOST)
@@ -229,7 +230,7 @@ impl<'p> Anonymizer<'p> {
         let fetched = method == Method::Get
             && ((200..300).contains(&raw.status) || raw.status == 304)
             && path.first() == Some(&b'/');
-        let is_asset = fetched && self.is_asset(path);
+        let is_asset = fetched && is_asset(&policy.asset_extensions, path);
         let is_page_view = fetched && !is_asset;
         if is_page_view {
             policy.url.scrub_parts_into(path, query, &mut self.page);
@@ -242,7 +243,6 @@ impl<'p> Anonymizer<'p> {
             &mut self.referrer,
         );
         language::primary_language_into(raw.accept_language, &mut self.language);
-        let agent = self.agents.classify(raw.user_agent);
 
         Ok(Event {
             time,
@@ -266,20 +266,20 @@ impl<'p> Anonymizer<'p> {
     pub fn cache_counts(&self) -> [(u64, u64); 2] {
         [self.agents.cache_counts(), self.countries.cache_counts()]
     }
+}
 
-    fn is_asset(&self, path: &[u8]) -> bool {
-        let end = memchr::memchr(b';', path).unwrap_or(path.len());
-        let path = &path[..end];
-        let last = memchr::memrchr(b'/', path).map_or(path, |i| &path[i + 1..]);
-        let Some(dot) = memchr::memrchr(b'.', last) else {
-            return false;
-        };
-        let ext = &last[dot + 1..];
-        self.policy
-            .asset_extensions
-            .iter()
-            .any(|known| known.eq_ignore_ascii_case(ext))
-    }
+/// True when the last segment of `path` ends in one of the asset `extensions`.
+fn is_asset(extensions: &[Vec<u8>], path: &[u8]) -> bool {
+    let end = memchr::memchr(b';', path).unwrap_or(path.len());
+    let path = &path[..end];
+    let last = memchr::memrchr(b'/', path).map_or(path, |i| &path[i + 1..]);
+    let Some(dot) = memchr::memrchr(b'.', last) else {
+        return false;
+    };
+    let ext = &last[dot + 1..];
+    extensions
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(ext))
 }
 
 /// Method, path (origin removed) and query of a line, from its request line or from the fields
