@@ -259,7 +259,7 @@ fn sketches(c: &mut Criterion) {
     });
     group.bench_function("dense_p14", |b| {
         b.iter(|| {
-            let mut hll = DenseHll::default();
+            let mut hll = DenseHll::new(14);
             keys.iter().for_each(|&k| hll.insert(k));
             let n = hll.count() as f64;
             assert!((n - 5_000.0).abs() < 250.0, "{n}");

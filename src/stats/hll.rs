@@ -10,26 +10,16 @@
 //! Estimates use the original HyperLogLog estimator with linear counting below 2.5 m (Flajolet
 //! et al. 2007); with 64-bit hashes no large-range correction is needed.
 
-/// Precision: 2^14 registers, standard error 1.04 / sqrt(16384) = 0.81%.
-pub const PRECISION: u32 = 14;
-const REGISTERS: usize = 1 << PRECISION;
-
+/// A HyperLogLog with `2^precision` one-byte registers.
 #[derive(Clone)]
 pub struct DenseHll {
-    registers: Box<[u8; REGISTERS]>,
-}
-
-impl Default for DenseHll {
-    fn default() -> Self {
-        DenseHll {
-            registers: Box::new([0; REGISTERS]),
-        }
-    }
+    precision: u8,
+    registers: Box<[u8]>,
 }
 
 impl std::fmt::Debug for DenseHll {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DenseHll(~{})", self.count())
+        write!(f, "DenseHll(p={}, ~{})", self.precision, self.count())
     }
 }
 
@@ -45,12 +35,22 @@ fn mix(mut h: u64) -> u64 {
 }
 
 impl DenseHll {
+    /// An empty sketch with standard error 1.04 / sqrt(2^precision); precision 4 to 18.
+    pub fn new(precision: u8) -> DenseHll {
+        assert!((4..=18).contains(&precision), "precision {precision}");
+        DenseHll {
+            precision,
+            registers: vec![0; 1 << precision].into_boxed_slice(),
+        }
+    }
+
     #[inline]
     pub fn insert(&mut self, key: u64) {
+        let p = u32::from(self.precision);
         let h = mix(key);
-        let index = (h >> (64 - PRECISION)) as usize;
-        // The remaining bits, with a stop bit so that the rank is at most 64 - PRECISION + 1.
-        let rest = (h << PRECISION) | (1 << (PRECISION - 1));
+        let index = (h >> (64 - p)) as usize;
+        // The remaining bits, with a stop bit so that the rank is at most 64 - p + 1.
+        let rest = (h << p) | (1 << (p - 1));
         let rank = rest.leading_zeros() as u8 + 1;
         let register = &mut self.registers[index];
         if rank > *register {
@@ -58,15 +58,19 @@ impl DenseHll {
         }
     }
 
-    /// Register-wise maximum: the sketch of the union.
+    /// Register-wise maximum: the sketch of the union. Both must have the same precision.
     pub fn merge(&mut self, other: &DenseHll) {
+        assert_eq!(
+            self.precision, other.precision,
+            "sketches of one precision merge"
+        );
         for (mine, theirs) in self.registers.iter_mut().zip(other.registers.iter()) {
             *mine = (*mine).max(*theirs);
         }
     }
 
     pub fn count(&self) -> u64 {
-        // Registers hold ranks up to 65 - PRECISION: count each rank, then sum 2^-rank per rank.
+        // Registers hold ranks up to 65 - p: count each rank, then sum 2^-rank per rank.
         let mut histogram = [0u32; 66];
         for &r in self.registers.iter() {
             histogram[usize::from(r)] += 1;
@@ -76,7 +80,7 @@ impl DenseHll {
             .enumerate()
             .map(|(rank, &n)| f64::from(n) * (-(rank as f64)).exp2())
             .sum();
-        let m = REGISTERS as f64;
+        let m = self.registers.len() as f64;
         let alpha = 0.7213 / (1.0 + 1.079 / m);
         let raw = alpha * m * m / sum;
         let zeros = histogram[0];
@@ -100,26 +104,33 @@ mod tests {
     #[test]
     fn estimates_stay_within_three_standard_errors_across_the_range() {
         // Linear counting, the switch point (2.5 m = 40,960) and the raw estimator.
-        for n in [2_000u64, 20_000, 40_000, 50_000, 80_000, 300_000, 2_000_000] {
-            let mut hll = DenseHll::default();
-            keys(0..n).for_each(|k| hll.insert(k));
-            let got = hll.count() as f64;
-            let error = (got - n as f64).abs() / n as f64;
-            assert!(error < 3.0 * 0.0081, "{n}: {got} ({:.2}%)", error * 100.0);
+        for (precision, sigma) in [(14, 0.0081), (12, 0.0163)] {
+            let m = 1u64 << precision;
+            for n in [m / 8, m, 2 * m, 5 * m / 2, 3 * m, 5 * m, 20 * m, 100 * m] {
+                let mut hll = DenseHll::new(precision);
+                keys(0..n).for_each(|k| hll.insert(k));
+                let got = hll.count() as f64;
+                let error = (got - n as f64).abs() / n as f64;
+                assert!(
+                    error < 3.0 * sigma,
+                    "p{precision} {n}: {got} ({:.2}%)",
+                    error * 100.0
+                );
+            }
         }
     }
 
     #[test]
     fn merge_is_the_union_and_repeats_do_not_count() {
-        let mut a = DenseHll::default();
-        let mut b = DenseHll::default();
+        let mut a = DenseHll::new(14);
+        let mut b = DenseHll::new(14);
         keys(0..30_000).for_each(|k| a.insert(k));
         keys(20_000..50_000).for_each(|k| b.insert(k));
         keys(0..1_000).for_each(|k| b.insert(k));
         a.merge(&b);
-        let mut whole = DenseHll::default();
+        let mut whole = DenseHll::new(14);
         keys(0..50_000).for_each(|k| whole.insert(k));
         assert_eq!(a.registers, whole.registers);
-        assert_eq!(DenseHll::default().count(), 0);
+        assert_eq!(DenseHll::new(12).count(), 0);
     }
 }

@@ -73,7 +73,7 @@ impl Stats {
             out_of_range: 0,
             first: None,
             last: None,
-            visitors: VisitorSet::default(),
+            visitors: VisitorSet::total(),
             sessions: Sessions::new(visit_gap),
             automation: Automation::default(),
             pages: Table::default(),
