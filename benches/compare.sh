@@ -53,7 +53,8 @@ fi
 if command -v webalizer >/dev/null; then
   # A fresh output directory: left-over history from an earlier run makes it skip the log.
   rm -rf "$WORK/webalizer" && mkdir -p "$WORK/webalizer"
-  measure webalizer 1 webalizer -F clf -Q -o "$WORK/webalizer" "$LOG"
+  # By its real path: Webalizer refuses to open a symbolic link.
+  measure webalizer 1 webalizer -F clf -Q -o "$WORK/webalizer" "$(readlink -f "$LOG")"
 fi
 
 # Compressed input: the decoder alone, then logveil on the same compressed file. MB/s is of the
