@@ -153,7 +153,7 @@ impl Report {
             hits: stats.hits,
             page_views: stats.page_views,
             visitors: stats.visitors.count(),
-            likely_automated: stats.automation.likely_automated(),
+            likely_automated: stats.sessions.likely_automated(),
             visits: stats.sessions.visits(),
             bytes: stats.bytes,
             malformed: stats.malformed_total(),

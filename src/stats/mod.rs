@@ -11,7 +11,6 @@ use crate::enrich::geo::UNKNOWN_COUNTRY;
 use crate::format::MalformedReason;
 use crate::format::time::UnixSeconds;
 use crate::privacy::Event;
-use automation::Automation;
 use counter::{Table, VisitorSet};
 use sessions::Sessions;
 use timeline::Timeline;
@@ -40,8 +39,8 @@ pub struct Stats {
     pub first: Option<UnixSeconds>,
     pub last: Option<UnixSeconds>,
     pub visitors: VisitorSet,
+    /// Visits and likely automation, per visitor key.
     pub sessions: Sessions,
-    pub automation: Automation,
     pub pages: Table,
     pub referrers: Table,
     pub host_domains: Table,
@@ -75,7 +74,6 @@ impl Stats {
             last: None,
             visitors: VisitorSet::total(),
             sessions: Sessions::new(visit_gap),
-            automation: Automation::default(),
             pages: Table::default(),
             referrers: Table::default(),
             host_domains: Table::default(),
@@ -104,11 +102,8 @@ impl Stats {
         let agent = event.agent;
         if let Some(v) = visitor {
             self.visitors.insert(v);
-            self.sessions.add(v, event.time);
-            if !agent.is_bot() {
-                self.automation
-                    .add(v, event.time, event.is_page_view, event.is_asset);
-            }
+            let activity = (!agent.is_bot()).then_some((event.is_page_view, event.is_asset));
+            self.sessions.add(v, event.time, activity);
         }
         let page_view = event.is_page_view && counts_as_visitor;
         if page_view {
@@ -173,7 +168,6 @@ impl Stats {
         self.last = [self.last, other.last].into_iter().flatten().max();
         self.visitors.merge(&other.visitors);
         self.sessions.merge(&other.sessions);
-        self.automation.merge(&other.automation);
         self.pages.merge(&other.pages);
         self.referrers.merge(&other.referrers);
         self.host_domains.merge(&other.host_domains);
