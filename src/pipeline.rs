@@ -127,9 +127,13 @@ impl Analyzer {
                     .map(|worker| worker.stats)
                     .reduce(
                         || Stats::new(self.plan.visit_gap),
-                        |mut a, b| {
-                            a.merge(&b);
-                            a
+                        // Into the larger part: merging a worker's counts into the empty
+                        // identity would copy every per-visitor entry and double the peak.
+                        |a, b| {
+                            let (mut larger, smaller) =
+                                if a.hits >= b.hits { (a, b) } else { (b, a) };
+                            larger.merge(&smaller);
+                            larger
                         },
                     )
             });
