@@ -136,10 +136,15 @@ fn hackers_log_matches_an_independent_count() {
         rows(&json, "pages").iter().map(|r| r.1).sum::<u64>(),
         page_views
     );
-    // Twelve lines have IPv6 clients: none of them is a host name.
-    assert_eq!(
-        rows(&json, "host_domains"),
-        vec![row("(unresolved)", 3456, visitors as u64)]
+    // Twelve lines have IPv6 clients: none of them is a host name. The row holds every visitor;
+    // past 256 keys a row's count is a sketch (1.6% standard error), the total is still exact.
+    let hosts = rows(&json, "host_domains");
+    assert_eq!(hosts.len(), 1);
+    assert_eq!((hosts[0].0.as_str(), hosts[0].1), ("(unresolved)", 3456));
+    assert!(
+        (hosts[0].2 as f64 - visitors).abs() / visitors <= 0.05,
+        "{} vs {visitors}",
+        hosts[0].2
     );
 }
 

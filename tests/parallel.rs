@@ -53,7 +53,15 @@ fn threads_and_chunk_sizes_do_not_change_the_report() {
         };
         let analyzer = Analyzer::new(plan.clone());
         let got = counts_of(analyzer.run(&[memory("x", &data)]).unwrap(), &plan, 5);
-        assert_eq!(got, baseline, "threads {threads}, chunk size {chunk_size}");
+        // Each run has fresh visitor secrets: counts past the exact limit are estimates that
+        // differ a little from run to run; everything else must be identical.
+        let mut diffs = Vec::new();
+        differences("", &got, &baseline, &mut diffs);
+        assert!(
+            diffs.is_empty(),
+            "threads {threads}, chunk size {chunk_size}:\n{}",
+            diffs.join("\n")
+        );
     }
 }
 

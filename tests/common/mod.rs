@@ -111,3 +111,49 @@ pub fn total(json: &Value, field: &str) -> u64 {
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Largest distinct count that is always exact (rows and time buckets; the total is exact to
+/// 1,024).
+pub const EXACT: u64 =
+    logveil::stats::counter::exact_limit(logveil::stats::counter::ROW_PRECISION) as u64;
+/// Relative difference allowed between two estimates from different secrets: row sketches have a
+/// 1.6% standard error, a share is the ratio of two estimates, and hundreds of values are
+/// compared, so 12% (about six standard errors of a difference) keeps the test from failing by
+/// chance while still catching a wrong count.
+pub const ESTIMATE_TOLERANCE: f64 = 0.12;
+
+/// Paths where `got` and `want` differ beyond what random visitor secrets explain.
+pub fn differences(path: &str, got: &Value, want: &Value, out: &mut Vec<String>) {
+    match (got, want) {
+        (Value::Object(g), Value::Object(w)) => {
+            // Fields added since the pin are allowed: the schema grows by adding fields.
+            for (key, wv) in w {
+                match g.get(key) {
+                    Some(gv) => differences(&format!("{path}.{key}"), gv, wv, out),
+                    None => out.push(format!("{path}.{key}: missing, was {wv}")),
+                }
+            }
+        }
+        (Value::Array(g), Value::Array(w)) if g.len() == w.len() => {
+            for (i, (gv, wv)) in g.iter().zip(w).enumerate() {
+                differences(&format!("{path}[{i}]"), gv, wv, out);
+            }
+        }
+        (Value::Number(g), Value::Number(w))
+            if path.ends_with("visitors") || path.ends_with(".share") =>
+        {
+            let (g, w) = (g.as_f64().unwrap(), w.as_f64().unwrap());
+            let estimated = path.ends_with(".share") || g > EXACT as f64 || w > EXACT as f64;
+            let close = if estimated {
+                (g - w).abs() <= ESTIMATE_TOLERANCE * w.max(g) + 0.0001
+            } else {
+                g == w
+            };
+            if !close {
+                out.push(format!("{path}: {g} vs {w}"));
+            }
+        }
+        _ if got == want => {}
+        _ => out.push(format!("{path}: {got} vs {want}")),
+    }
+}
