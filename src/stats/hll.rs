@@ -1,11 +1,11 @@
-//! A dense HyperLogLog for per-row visitor counts.
+//! A dense HyperLogLog for visitor counts past their exact limit.
 //!
 //! `hyperloglogplus` starts every sketch in its sparse representation, which re-encodes a sorted
 //! list every few inserts; with a dozen rows per line past the exact limit, that re-encoding was
-//! a third of all instructions on a generated log (see `docs/performance.md`). Rows only reach a
-//! sketch once they have more than [`super::counter::EXACT_LIMIT`] visitors, where the sparse
-//! form has little left to save, so this sketch is dense from the start: one byte per register,
-//! an insert is a hash mix, a shift and a max, and a merge is a register-wise max.
+//! a third of all instructions on a generated log (see `docs/performance.md`). Sets only reach a
+//! sketch once they outgrow [`super::counter::exact_limit`], where the sparse form has little
+//! left to save, so this sketch is dense from the start: one byte per register, an insert is a
+//! hash mix, a shift and a max, and a merge is a register-wise max.
 //!
 //! Estimates use the original HyperLogLog estimator with linear counting below 2.5 m (Flajolet
 //! et al. 2007); with 64-bit hashes no large-range correction is needed.
