@@ -3,7 +3,7 @@
 mod common;
 
 use common::mmdb::{Data, MmdbBuilder};
-use common::{path_str, report_json_stdin, row, rows, run, total};
+use common::{path_str, report_json_stdin, row, rows, run, shares, total};
 use serde_json::Value;
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:131.0) Gecko/20100101 Firefox/131.0";
@@ -40,20 +40,6 @@ fn with_db(db: Vec<u8>, args: &[&str], log: &str) -> Value {
     all.extend_from_slice(args);
     all.push("-");
     report_json_stdin(&all, log.as_bytes())
-}
-
-fn shares(json: &Value, table: &str) -> Vec<(String, f64)> {
-    json[table]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["key"].as_str().unwrap().to_string(),
-                r["share"].as_f64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 #[test]

@@ -230,13 +230,8 @@ fn browsers_systems_devices_bots_and_countries() {
         ]
     );
     // Shares are of all 12 visitors.
-    let shares: Vec<f64> = json["browsers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["share"].as_f64().unwrap())
-        .collect();
-    assert_eq!(shares, vec![0.4167, 0.25, 0.0833, 0.1667, 0.0833]);
+    let browser_shares: Vec<f64> = shares(&json, "browsers").into_iter().map(|r| r.1).collect();
+    assert_eq!(browser_shares, vec![0.4167, 0.25, 0.0833, 0.1667, 0.0833]);
     // Windows 10: Edge 3, Firefox 2 + 1, Chrome 2 + 1. Mac: Firefox on 14.6, Chrome on 10_15_7.
     assert_eq!(
         rows(&json, "operating_systems"),

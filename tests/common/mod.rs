@@ -98,6 +98,21 @@ pub fn rows(json: &Value, table: &str) -> Vec<(String, u64, u64)> {
         .collect()
 }
 
+/// The rows of a table as `(key, share)`.
+pub fn shares(json: &Value, table: &str) -> Vec<(String, f64)> {
+    json[table]
+        .as_array()
+        .unwrap_or_else(|| panic!("no table {table}"))
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_string(),
+                r["share"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 pub fn row(key: &str, hits: u64, visitors: u64) -> (String, u64, u64) {
     (key.to_string(), hits, visitors)
 }
