@@ -1,4 +1,4 @@
-//! Reports: [`Report`] is what every output format shows, built from merged [`Stats`](crate::stats::Stats) with the
+//! Reports: [`Report`] is what every output format shows, built from merged [`Stats`] with the
 //! k-anonymity threshold applied. Renderers are views of it: [`text`] and [`json`].
 
 pub mod json;
