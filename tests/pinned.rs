@@ -18,14 +18,14 @@ fn pinned_path(name: &str) -> PathBuf {
 }
 
 /// Removes what may change without changing a number: the version string, and the directory
-/// of inputs written to a temporary directory.
+/// of inputs named by absolute path (the checkout's or a temporary one).
 fn comparable(mut report: Value) -> Value {
     report.as_object_mut().unwrap().remove("generator");
     for input in report["inputs"].as_array_mut().unwrap() {
-        let name = input["name"].as_str().unwrap();
-        if name.starts_with(std::env::temp_dir().to_str().unwrap()) {
-            let file = std::path::Path::new(name).file_name().unwrap();
-            input["name"] = Value::from(file.to_str().unwrap());
+        let name = std::path::Path::new(input["name"].as_str().unwrap());
+        if name.is_absolute() {
+            let file = name.file_name().unwrap().to_str().unwrap().to_string();
+            input["name"] = Value::from(file);
         }
     }
     report
