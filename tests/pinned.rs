@@ -18,17 +18,23 @@ fn pinned_path(name: &str) -> PathBuf {
 }
 
 /// Removes what may change without changing a number: the version string, and the directory
-/// of inputs named by absolute path (the checkout's or a temporary one).
+/// of inputs named by absolute path (the checkout's or a temporary one), wherever they appear.
 fn comparable(mut report: Value) -> Value {
     report.as_object_mut().unwrap().remove("generator");
     for input in report["inputs"].as_array_mut().unwrap() {
-        let name = std::path::Path::new(input["name"].as_str().unwrap());
-        if name.is_absolute() {
-            let file = name.file_name().unwrap().to_str().unwrap().to_string();
-            input["name"] = Value::from(file);
-        }
+        file_name_only(&mut input["name"]);
+    }
+    for line in report["malformed_lines"].as_array_mut().unwrap() {
+        file_name_only(&mut line["input"]);
     }
     report
+}
+
+fn file_name_only(name: &mut Value) {
+    let path = std::path::Path::new(name.as_str().unwrap());
+    if path.is_absolute() {
+        *name = Value::from(path.file_name().unwrap().to_str().unwrap());
+    }
 }
 
 fn check(name: &str, report: Value) {
