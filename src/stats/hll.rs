@@ -7,8 +7,8 @@
 //! left to save, so this sketch is dense from the start: one byte per register, an insert is a
 //! hash mix, a shift and a max, and a merge is a register-wise max.
 //!
-//! Estimates use the original HyperLogLog estimator with linear counting below 2.5 m (Flajolet
-//! et al. 2007); with 64-bit hashes no large-range correction is needed.
+//! Estimates use Ertl's improved estimator, which is unbiased over the whole range without the
+//! bias tables of HyperLogLog++; with 64-bit hashes no large-range correction is needed.
 
 /// A HyperLogLog with `2^precision` one-byte registers.
 #[derive(Clone)]
@@ -69,27 +69,60 @@ impl DenseHll {
         }
     }
 
+    /// The estimate of Ertl's improved estimator ("New cardinality estimation algorithms for
+    /// HyperLogLog sketches", 2017, algorithm 6): no bias tables, and no switch between linear
+    /// counting and the raw estimate, whose bias near 2.5 m reached 3% in tests.
     pub fn count(&self) -> u64 {
-        // Registers hold ranks up to 65 - p: count each rank, then sum 2^-rank per rank.
+        let q = 64 - usize::from(self.precision);
+        // Registers hold ranks 0 to q + 1.
         let mut histogram = [0u32; 66];
         for &r in self.registers.iter() {
             histogram[usize::from(r)] += 1;
         }
-        let sum: f64 = histogram
-            .iter()
-            .enumerate()
-            .map(|(rank, &n)| f64::from(n) * (-(rank as f64)).exp2())
-            .sum();
         let m = self.registers.len() as f64;
-        let alpha = 0.7213 / (1.0 + 1.079 / m);
-        let raw = alpha * m * m / sum;
-        let zeros = histogram[0];
-        let estimate = if raw <= 2.5 * m && zeros > 0 {
-            m * (m / f64::from(zeros)).ln()
-        } else {
-            raw
-        };
-        estimate.round() as u64
+        let mut z = m * tau(1.0 - f64::from(histogram[q + 1]) / m);
+        for k in (1..=q).rev() {
+            z = 0.5 * (z + f64::from(histogram[k]));
+        }
+        z += m * sigma(f64::from(histogram[0]) / m);
+        let alpha_infinity = 1.0 / (2.0 * std::f64::consts::LN_2);
+        (alpha_infinity * m * m / z).round() as u64
+    }
+}
+
+/// Ertl's sigma: x + x^2 + 2 x^4 + 4 x^8 + ..., infinite at 1 (an empty sketch counts 0).
+fn sigma(mut x: f64) -> f64 {
+    if x == 1.0 {
+        return f64::INFINITY;
+    }
+    let mut y = 1.0;
+    let mut z = x;
+    loop {
+        x *= x;
+        let previous = z;
+        z += x * y;
+        y += y;
+        if z == previous {
+            return z;
+        }
+    }
+}
+
+/// Ertl's tau, the correction for registers at the maximum rank.
+fn tau(mut x: f64) -> f64 {
+    if x == 0.0 || x == 1.0 {
+        return 0.0;
+    }
+    let mut y = 1.0;
+    let mut z = 1.0 - x;
+    loop {
+        x = x.sqrt();
+        let previous = z;
+        y *= 0.5;
+        z -= (1.0 - x).powi(2) * y;
+        if z == previous {
+            return z / 3.0;
+        }
     }
 }
 
@@ -103,7 +136,7 @@ mod tests {
 
     #[test]
     fn estimates_stay_within_three_standard_errors_across_the_range() {
-        // Linear counting, the switch point (2.5 m = 40,960) and the raw estimator.
+        // Small, middle and large counts, around and past where estimators used to switch.
         for (precision, sigma) in [(14, 0.0081), (12, 0.0163)] {
             let m = 1u64 << precision;
             for n in [m / 8, m, 2 * m, 5 * m / 2, 3 * m, 5 * m, 20 * m, 100 * m] {
@@ -117,6 +150,23 @@ mod tests {
                     error * 100.0
                 );
             }
+        }
+    }
+
+    #[test]
+    fn no_bias_around_where_linear_counting_used_to_hand_over() {
+        // The mean of 20 independent sketches of n keys, for n from 2 m to 4 m at precision 12:
+        // the raw estimator overshot by 2 to 3% here; the mean's standard error is 0.37%.
+        let m = 1u64 << 12;
+        for n in [2 * m, 5 * m / 2, 3 * m, 4 * m] {
+            let mut sum = 0.0;
+            for round in 0..20u64 {
+                let mut hll = DenseHll::new(12);
+                keys(round * 10_000_000..round * 10_000_000 + n).for_each(|k| hll.insert(k));
+                sum += hll.count() as f64;
+            }
+            let bias = (sum / 20.0 - n as f64) / n as f64;
+            assert!(bias.abs() < 0.012, "{n}: {:.2}%", bias * 100.0);
         }
     }
 
