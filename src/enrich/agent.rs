@@ -264,16 +264,12 @@ fn vocabulary_of(regexes: &ua_parser::Regexes<'_>) -> FxHashSet<Box<str>> {
         texts.extend(p.device_replacement.as_deref());
         texts.extend(p.brand_replacement.as_deref());
     }
-    let mut words = FxHashSet::default();
-    for text in texts {
-        words.extend(words_of(text).map(|w| w.to_ascii_lowercase().into_boxed_str()));
-    }
-    words.extend(KNOWN_BOTS.iter().flat_map(|(_, name)| {
-        words_of(name)
-            .map(|w| w.to_ascii_lowercase().into_boxed_str())
-            .collect::<Vec<_>>()
-    }));
-    words
+    texts.extend(KNOWN_BOTS.iter().map(|(_, name)| *name));
+    texts
+        .into_iter()
+        .flat_map(words_of)
+        .map(|w| w.to_ascii_lowercase().into_boxed_str())
+        .collect()
 }
 
 fn words_of(text: &str) -> impl Iterator<Item = &str> {
@@ -422,6 +418,8 @@ pub struct AgentClassifier {
     cache: FxHashMap<Box<[u8]>, u32>,
     classes: Vec<(AgentClass, AgentDigest)>,
     unknown: AgentClass,
+    /// Digests of the empty agent and of `-`, computed once rather than on every such line.
+    unknown_digests: [AgentDigest; 2],
     lookups: u64,
     misses: u64,
 }
@@ -432,6 +430,7 @@ impl Default for AgentClassifier {
             cache: FxHashMap::default(),
             classes: Vec::new(),
             unknown: unknown_agent(),
+            unknown_digests: [agent_digest(b""), agent_digest(b"-")],
             lookups: 0,
             misses: 0,
         }
@@ -447,7 +446,7 @@ impl AgentClassifier {
     /// The class of `agent` and its [`agent_digest`], both cached per distinct agent.
     pub fn classify_with_digest(&mut self, agent: &[u8]) -> (&AgentClass, AgentDigest) {
         if agent.is_empty() || agent == b"-" {
-            return (&self.unknown, agent_digest(agent));
+            return (&self.unknown, self.unknown_digests[agent.len()]);
         }
         self.lookups += 1;
         if let Some(&i) = self.cache.get(agent) {
