@@ -9,10 +9,10 @@ use crate::format::time::to_rfc3339;
 use crate::pipeline::{Analysis, Plan};
 use crate::privacy::threshold::{CountedRow, all_rows, fold_rows, sized_rows};
 use crate::stats::Stats;
-use crate::stats::counter::Table;
 use crate::stats::timeline::Timeline;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::mem::take;
 
 /// Version of the JSON layout; changes are additive within a version.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -244,10 +244,6 @@ impl Report {
             },
         }
     }
-}
-
-fn take(table: &mut Table) -> Table {
-    std::mem::take(table)
 }
 
 /// Tables that reached their row limit, by report name.
