@@ -255,19 +255,14 @@ fn browsers_systems_devices_bots_and_countries() {
         ]
     );
     // Googlebot: robots.txt (68 bytes) and / (5120); bingbot /about (3000); curl's HEAD (0).
-    let bots: Vec<(String, u64, u64, f64)> = json["bots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["key"].as_str().unwrap().to_string(),
-                r["hits"].as_u64().unwrap(),
-                r["bytes"].as_u64().unwrap(),
-                r["share"].as_f64().unwrap(),
-            )
-        })
-        .collect();
+    let bots = map_rows(&json, "bots", |r| {
+        (
+            r["key"].as_str().unwrap().to_string(),
+            r["hits"].as_u64().unwrap(),
+            r["bytes"].as_u64().unwrap(),
+            r["share"].as_f64().unwrap(),
+        )
+    });
     assert_eq!(
         bots,
         vec![

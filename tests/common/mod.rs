@@ -82,35 +82,34 @@ pub fn assert_valid(json: &Value) {
     );
 }
 
-/// The rows of a table as `(key, hits, visitors)`.
-pub fn rows(json: &Value, table: &str) -> Vec<(String, u64, u64)> {
+/// Each row of a table, through `f`.
+pub fn map_rows<T>(json: &Value, table: &str, f: impl Fn(&Value) -> T) -> Vec<T> {
     json[table]
         .as_array()
         .unwrap_or_else(|| panic!("no table {table}"))
         .iter()
-        .map(|r| {
-            (
-                r["key"].as_str().unwrap().to_string(),
-                r["hits"].as_u64().unwrap(),
-                r["visitors"].as_u64().unwrap(),
-            )
-        })
+        .map(f)
         .collect()
+}
+
+fn key(row: &Value) -> String {
+    row["key"].as_str().unwrap().to_string()
+}
+
+/// The rows of a table as `(key, hits, visitors)`.
+pub fn rows(json: &Value, table: &str) -> Vec<(String, u64, u64)> {
+    map_rows(json, table, |r| {
+        (
+            key(r),
+            r["hits"].as_u64().unwrap(),
+            r["visitors"].as_u64().unwrap(),
+        )
+    })
 }
 
 /// The rows of a table as `(key, share)`.
 pub fn shares(json: &Value, table: &str) -> Vec<(String, f64)> {
-    json[table]
-        .as_array()
-        .unwrap_or_else(|| panic!("no table {table}"))
-        .iter()
-        .map(|r| {
-            (
-                r["key"].as_str().unwrap().to_string(),
-                r["share"].as_f64().unwrap(),
-            )
-        })
-        .collect()
+    map_rows(json, table, |r| (key(r), r["share"].as_f64().unwrap()))
 }
 
 pub fn row(key: &str, hits: u64, visitors: u64) -> (String, u64, u64) {
