@@ -85,7 +85,7 @@ fn stages(c: &mut Criterion) {
     group.bench_function("aggregate", |b| {
         let mut anon = Anonymizer::new(&policy, &secrets);
         b.iter(|| {
-            let mut stats = Stats::new(1800);
+            let mut stats = Stats::new(1800, VisitorWindow::Day);
             for line in format::lines(&data) {
                 let raw = hand.parse(line).unwrap();
                 let t = anon.time_of(&raw).unwrap();
@@ -136,7 +136,7 @@ fn stages(c: &mut Criterion) {
         .collect();
     group.bench_function("eight_corpus_stats", |b| {
         b.iter(|| {
-            let mut total = Stats::new(1800);
+            let mut total = Stats::new(1800, VisitorWindow::Day);
             for part in &parts {
                 total.merge(part);
             }

@@ -16,7 +16,8 @@ use crate::input::decompress::Compression;
 use crate::privacy::visitor::{VisitorWindow, WindowSecrets};
 use crate::privacy::{Anonymizer, PrivacyPolicy};
 use crate::range::TimeRange;
-use crate::stats::{LineRef, Stats};
+use crate::stats::sessions::SharedSessions;
+use crate::stats::{LineRef, Stats, visit_activity};
 use rayon::prelude::*;
 use std::sync::mpsc;
 
@@ -112,13 +113,15 @@ impl Analyzer {
             .num_threads(self.plan.threads)
             .build()?;
         let (tx, rx) = mpsc::sync_channel::<Job>(pool.current_num_threads() * 2);
-        let (stats, summaries) = std::thread::scope(|scope| {
+        let shared = SharedSessions::new(self.plan.visit_gap, self.plan.window);
+        let sessions = &shared;
+        let (mut stats, summaries) = std::thread::scope(|scope| {
             let reader = scope.spawn(move || self.read_inputs(inputs, tx));
             let stats = pool.install(|| {
                 rx.into_iter()
                     .par_bridge()
                     .fold(
-                        || Worker::new(self),
+                        || Worker::new(self, sessions),
                         |mut worker, job| {
                             worker.process(&job);
                             worker
@@ -126,7 +129,7 @@ impl Analyzer {
                     )
                     .map(|worker| worker.stats)
                     .reduce(
-                        || Stats::new(self.plan.visit_gap),
+                        || Stats::new(self.plan.visit_gap, self.plan.window),
                         // Into the larger part: merging a worker's counts into the empty
                         // identity would copy every per-visitor entry and double the peak.
                         |a, b| {
@@ -142,6 +145,8 @@ impl Analyzer {
                 reader.join().expect("the reader thread does not panic"),
             )
         });
+        // Every worker wrote its visits to the one shared store.
+        stats.sessions = shared.into_sessions();
         Ok(Analysis {
             stats,
             inputs: summaries,
@@ -385,15 +390,17 @@ fn no_format_fits(closest: Option<&Detection>) -> String {
 struct Worker<'a> {
     anonymizer: Anonymizer<'a>,
     stats: Stats,
+    sessions: &'a SharedSessions,
     range: TimeRange,
     include_bots: bool,
 }
 
 impl<'a> Worker<'a> {
-    fn new(analyzer: &'a Analyzer) -> Worker<'a> {
+    fn new(analyzer: &'a Analyzer, sessions: &'a SharedSessions) -> Worker<'a> {
         Worker {
             anonymizer: Anonymizer::new(&analyzer.plan.privacy, &analyzer.secrets),
-            stats: Stats::new(analyzer.plan.visit_gap),
+            stats: Stats::new(analyzer.plan.visit_gap, analyzer.plan.window),
+            sessions,
             range: analyzer.plan.range,
             include_bots: analyzer.plan.include_bots,
         }
@@ -431,7 +438,11 @@ impl<'a> Worker<'a> {
         }
         let event = self.anonymizer.anonymize(&raw, time)?;
         let counts_as_visitor = self.include_bots || !event.agent.is_bot();
-        self.stats.add(&event, counts_as_visitor);
+        if counts_as_visitor {
+            self.sessions
+                .add(event.visitor, event.time, visit_activity(&event));
+        }
+        self.stats.add_except_sessions(&event, counts_as_visitor);
         Ok(())
     }
 }

@@ -49,6 +49,21 @@ impl Activity {
         self.asset |= other.asset;
     }
 
+    /// `(page views, first view, last view, asset seen)`, for compact storage.
+    pub fn to_parts(self) -> (u32, u32, u32, bool) {
+        (self.page_views, self.first_view, self.last_view, self.asset)
+    }
+
+    /// The inverse of [`Self::to_parts`].
+    pub fn from_parts(page_views: u32, first_view: u32, last_view: u32, asset: bool) -> Self {
+        Activity {
+            page_views,
+            first_view,
+            last_view,
+            asset,
+        }
+    }
+
     pub fn is_likely_automated(&self) -> bool {
         !self.asset
             && self.page_views >= MIN_PAGE_VIEWS

@@ -11,6 +11,7 @@ use crate::enrich::geo::UNKNOWN_COUNTRY;
 use crate::format::MalformedReason;
 use crate::format::time::UnixSeconds;
 use crate::privacy::Event;
+use crate::privacy::visitor::VisitorWindow;
 use counter::{Table, VisitorSet};
 use sessions::Sessions;
 use timeline::Timeline;
@@ -25,6 +26,13 @@ pub struct LineRef {
 
 /// How many malformed-line locations a report keeps (the first ones in input order).
 pub const MALFORMED_EXAMPLES: usize = 10;
+
+/// What a visitor's hit tells likely automation: `(page view, asset)` when the agent claims a
+/// browser, nothing for bots.
+#[inline]
+pub fn visit_activity(event: &Event<'_>) -> Option<(bool, bool)> {
+    (!event.agent.is_bot()).then_some((event.is_page_view, event.is_asset))
+}
 
 /// Everything counted over a set of lines.
 #[derive(Debug, Clone)]
@@ -62,8 +70,9 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Empty stats whose visits split at gaps of `visit_gap` seconds.
-    pub fn new(visit_gap: i64) -> Stats {
+    /// Empty stats whose visits split at gaps of `visit_gap` seconds, for visitor keys of
+    /// `window`.
+    pub fn new(visit_gap: i64, window: VisitorWindow) -> Stats {
         Stats {
             hits: 0,
             page_views: 0,
@@ -73,7 +82,7 @@ impl Stats {
             first: None,
             last: None,
             visitors: VisitorSet::total(),
-            sessions: Sessions::new(visit_gap),
+            sessions: Sessions::new(visit_gap, window),
             pages: Table::default(),
             referrers: Table::default(),
             host_domains: Table::default(),
@@ -94,6 +103,17 @@ impl Stats {
     /// Counts one event. `counts_as_visitor` is false for bots unless bots are included.
     #[inline]
     pub fn add(&mut self, event: &Event<'_>, counts_as_visitor: bool) {
+        if counts_as_visitor {
+            self.sessions
+                .add(event.visitor, event.time, visit_activity(event));
+        }
+        self.add_except_sessions(event, counts_as_visitor);
+    }
+
+    /// [`Self::add`] but for [`Self::sessions`], for a run whose workers share one
+    /// [`SharedSessions`](sessions::SharedSessions).
+    #[inline]
+    pub fn add_except_sessions(&mut self, event: &Event<'_>, counts_as_visitor: bool) {
         self.hits += 1;
         self.bytes += event.bytes;
         self.first = Some(self.first.map_or(event.time, |f| f.min(event.time)));
@@ -102,8 +122,6 @@ impl Stats {
         let agent = event.agent;
         if let Some(v) = visitor {
             self.visitors.insert(v);
-            let activity = (!agent.is_bot()).then_some((event.is_page_view, event.is_asset));
-            self.sessions.add(v, event.time, activity);
         }
         let page_view = event.is_page_view && counts_as_visitor;
         if page_view {

@@ -1,98 +1,82 @@
 //! Per visitor key: visits, the runs of hits whose gaps stay under the visit gap (30 minutes),
 //! and the page and asset [`Activity`] that likely automation is judged on.
 //!
-//! Each worker keeps, per visitor key, the time spans of the runs it has seen. Spans from
-//! different chunks join when they overlap or lie closer than the gap, so the count does not
-//! depend on how the log was cut or in which order the chunks were merged. One map holds both
-//! kinds of state, with 32-bit times, since a log has about as many keys as a tenth of its
-//! lines. Kept in memory only.
+//! Spans of the same key join when they overlap or lie closer than the gap, so the count does
+//! not depend on how the log was cut or in which order its parts were merged.
+//!
+//! This is the largest state of a run (a log has about a quarter as many visitor keys as
+//! lines), so it is laid out for memory:
+//! - Every key lives in one visitor window (a day by default), and logs mostly come in time
+//!   order. Only the windows taking hits are hash maps. When a shard needs a map for another
+//!   window, the least recently used one is *sealed*: varint-encoded into a byte run, about a
+//!   third of the map's size, with its visits and likely-automated count worked out at once.
+//! - A sealed window that gets hits again (inputs out of time order) opens a fresh map beside
+//!   its run, and counting joins the parts of such a window key by key, so the numbers stay
+//!   exact. Each reopening lets the shard keep one more window open, so input in no time order
+//!   ends up with plain maps rather than sealing over and over.
+//! - Keys are cut into [`SHARDS`] shards; a map grows one shard at a time, and in a run every
+//!   worker writes to the one [`SharedSessions`], with a lock per shard, so there is one copy
+//!   of this state however many threads there are.
+//!
+//! Kept in memory only.
 
 use super::automation::Activity;
 use crate::format::time::UnixSeconds;
-use crate::privacy::visitor::VisitorKey;
+use crate::privacy::visitor::{VisitorKey, VisitorWindow};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
+use std::sync::{Mutex, PoisonError};
 
 /// First and last hit time of one run, in seconds since 1970.
 type Span = (u32, u32);
+
+/// Shards by the top bits of the key.
+pub const SHARDS: usize = 64;
+
+/// Windows a shard keeps open before it seals one: the current window and the one before, so
+/// lines around midnight, which workers see slightly out of order, do not reopen anything.
+const OPEN_WINDOWS: usize = 2;
 
 /// Seconds since 1970 in 32 bits (until 2106); earlier times count as 1970.
 fn secs(t: UnixSeconds) -> u32 {
     t.clamp(0, i64::from(u32::MAX)) as u32
 }
 
-/// Everything kept about one visitor key: 40 bytes.
-#[derive(Debug, Clone, Default)]
+fn shard_of(key: u64) -> usize {
+    (key >> (64 - SHARDS.trailing_zeros())) as usize
+}
+
+/// Everything kept about one visitor key while its window is open: 40 bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct PerVisitor {
     spans: SmallVec<[Span; 2]>,
     activity: Activity,
 }
 
-#[derive(Debug, Clone)]
-pub struct Sessions {
-    gap: u32,
-    visitors: FxHashMap<u64, PerVisitor>,
-}
-
-impl Sessions {
-    /// Sessions split at gaps of `gap_seconds` or more.
-    pub fn new(gap_seconds: i64) -> Sessions {
-        Sessions {
-            gap: secs(gap_seconds).max(1),
-            visitors: FxHashMap::default(),
-        }
-    }
-
-    /// Records a hit by `visitor` at `t`; `activity` is `(page view, asset)` for visitors whose
-    /// agent claims a browser, `None` for the others.
+impl PerVisitor {
     #[inline]
-    pub fn add(&mut self, visitor: VisitorKey, t: UnixSeconds, activity: Option<(bool, bool)>) {
-        let gap = self.gap;
-        let t = secs(t);
-        let state = self.visitors.entry(visitor.0).or_default();
+    fn add(&mut self, t: u32, activity: Option<(bool, bool)>, gap: u32) {
         if let Some((page_view, asset)) = activity {
-            state.activity.add(t, page_view, asset);
+            self.activity.add(t, page_view, asset);
         }
-        let spans = &mut state.spans;
         // Lines mostly come in time order: try the latest span first.
-        if let Some(last) = spans.last_mut()
+        if let Some(last) = self.spans.last_mut()
             && t >= last.0
             && t.saturating_sub(last.1) < gap
         {
             last.1 = last.1.max(t);
             return;
         }
-        spans.push((t, t));
-        if spans.len() > 1 {
-            normalise(spans, gap);
+        self.spans.push((t, t));
+        if self.spans.len() > 1 {
+            normalise(&mut self.spans, gap);
         }
     }
 
-    /// Joins the runs and activity of `other` into these.
-    pub fn merge(&mut self, other: &Sessions) {
-        assert_eq!(
-            self.gap, other.gap,
-            "sessions with different visit gaps cannot merge"
-        );
-        for (key, theirs) in &other.visitors {
-            let mine = self.visitors.entry(*key).or_default();
-            mine.spans.extend_from_slice(&theirs.spans);
-            normalise(&mut mine.spans, self.gap);
-            mine.activity.merge(&theirs.activity);
-        }
-    }
-
-    /// The number of visits.
-    pub fn visits(&self) -> u64 {
-        self.visitors.values().map(|v| v.spans.len() as u64).sum()
-    }
-
-    /// Visitor keys whose activity looks automated.
-    pub fn likely_automated(&self) -> u64 {
-        self.visitors
-            .values()
-            .filter(|v| v.activity.is_likely_automated())
-            .count() as u64
+    fn merge(&mut self, other: &PerVisitor, gap: u32) {
+        self.spans.extend_from_slice(&other.spans);
+        normalise(&mut self.spans, gap);
+        self.activity.merge(&other.activity);
     }
 }
 
@@ -109,16 +93,357 @@ fn normalise(spans: &mut SmallVec<[Span; 2]>, gap: u32) {
     *spans = out;
 }
 
+/// Visits and likely-automated visitor keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Counts {
+    visits: u64,
+    likely_automated: u64,
+}
+
+impl Counts {
+    fn add(&mut self, visitor: &PerVisitor) {
+        self.visits += visitor.spans.len() as u64;
+        self.likely_automated += u64::from(visitor.activity.is_likely_automated());
+    }
+
+    fn merge(&mut self, other: Counts) {
+        self.visits += other.visits;
+        self.likely_automated += other.likely_automated;
+    }
+}
+
+/// A window still taking hits.
+#[derive(Debug, Clone, Default)]
+struct OpenWindow {
+    window: i64,
+    visitors: FxHashMap<u64, PerVisitor>,
+}
+
+/// A sealed window: its entries varint-encoded (see [`encode`]), and what they count.
+#[derive(Debug, Clone)]
+struct SealedRun {
+    window: i64,
+    /// The earliest time in the run; times are stored as offsets from it.
+    base: u32,
+    counts: Counts,
+    bytes: Box<[u8]>,
+}
+
+impl SealedRun {
+    fn seal(open: OpenWindow) -> SealedRun {
+        let base = open
+            .visitors
+            .values()
+            .filter_map(|v| v.spans.first())
+            .map(|s| s.0)
+            .min()
+            .unwrap_or(0);
+        let mut bytes = Vec::with_capacity(open.visitors.len() * 24);
+        let mut counts = Counts::default();
+        for (key, visitor) in &open.visitors {
+            encode(&mut bytes, base, *key, visitor);
+            counts.add(visitor);
+        }
+        SealedRun {
+            window: open.window,
+            base,
+            counts,
+            bytes: bytes.into_boxed_slice(),
+        }
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (u64, PerVisitor)> + '_ {
+        let mut pos = 0;
+        std::iter::from_fn(move || {
+            (pos < self.bytes.len()).then(|| decode(&self.bytes, &mut pos, self.base))
+        })
+    }
+}
+
+/// Appends one entry: the key (8 bytes), then varints: page views × 2 + asset, first view and
+/// last view (as offsets, when there are views), the span count, and each span as its start
+/// after the previous end and its length.
+fn encode(out: &mut Vec<u8>, base: u32, key: u64, visitor: &PerVisitor) {
+    out.extend_from_slice(&key.to_le_bytes());
+    let (views, first, last, asset) = visitor.activity.to_parts();
+    put_varint(out, u64::from(views) << 1 | u64::from(asset));
+    if views > 0 {
+        put_varint(out, u64::from(first - base.min(first)));
+        put_varint(out, u64::from(last - first));
+    }
+    put_varint(out, visitor.spans.len() as u64);
+    let mut previous = base;
+    for &(start, end) in &visitor.spans {
+        put_varint(out, u64::from(start - previous));
+        put_varint(out, u64::from(end - start));
+        previous = end;
+    }
+}
+
+/// Reads the entry at `pos` written by [`encode`] and moves past it.
+fn decode(bytes: &[u8], pos: &mut usize, base: u32) -> (u64, PerVisitor) {
+    let key = u64::from_le_bytes(bytes[*pos..*pos + 8].try_into().expect("8 bytes"));
+    *pos += 8;
+    let flags = get_varint(bytes, pos);
+    let views = (flags >> 1) as u32;
+    let (mut first, mut last) = (0, 0);
+    if views > 0 {
+        first = base + get_varint(bytes, pos) as u32;
+        last = first + get_varint(bytes, pos) as u32;
+    }
+    let activity = Activity::from_parts(views, first, last, flags & 1 == 1);
+    let spans_len = get_varint(bytes, pos) as usize;
+    let mut spans = SmallVec::with_capacity(spans_len);
+    let mut previous = base;
+    for _ in 0..spans_len {
+        let start = previous + get_varint(bytes, pos) as u32;
+        let end = start + get_varint(bytes, pos) as u32;
+        spans.push((start, end));
+        previous = end;
+    }
+    (key, PerVisitor { spans, activity })
+}
+
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn get_varint(bytes: &[u8], pos: &mut usize) -> u64 {
+    let mut value = 0;
+    let mut shift = 0;
+    loop {
+        let byte = bytes[*pos];
+        *pos += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return value;
+        }
+        shift += 7;
+    }
+}
+
+/// The keys whose top bits select this shard.
+#[derive(Debug, Clone)]
+struct Shard {
+    /// Least recently used first.
+    open: Vec<OpenWindow>,
+    sealed: Vec<SealedRun>,
+    max_open: usize,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard {
+            open: Vec::new(),
+            sealed: Vec::new(),
+            max_open: OPEN_WINDOWS,
+        }
+    }
+}
+
+impl Shard {
+    #[inline]
+    fn add(&mut self, gap: u32, window: i64, key: u64, t: u32, activity: Option<(bool, bool)>) {
+        let visitors = match self.open.last_mut() {
+            Some(open) if open.window == window => &mut open.visitors,
+            _ => self.open_window(window),
+        };
+        visitors.entry(key).or_default().add(t, activity, gap);
+    }
+
+    /// The map of `window`, made the most recently used; opening it may seal the least
+    /// recently used one.
+    #[cold]
+    fn open_window(&mut self, window: i64) -> &mut FxHashMap<u64, PerVisitor> {
+        match self.open.iter().position(|w| w.window == window) {
+            Some(i) => self.open[i..].rotate_left(1),
+            None => {
+                if self.sealed.iter().any(|run| run.window == window) {
+                    self.max_open += 1;
+                }
+                self.open.push(OpenWindow {
+                    window,
+                    visitors: FxHashMap::default(),
+                });
+                while self.open.len() > self.max_open {
+                    let oldest = self.open.remove(0);
+                    self.sealed.push(SealedRun::seal(oldest));
+                }
+            }
+        }
+        &mut self.open.last_mut().expect("just opened").visitors
+    }
+
+    fn merge(&mut self, other: &Shard, gap: u32) {
+        for theirs in &other.open {
+            let mine = self.open_window(theirs.window);
+            for (key, visitor) in &theirs.visitors {
+                mine.entry(*key).or_default().merge(visitor, gap);
+            }
+        }
+        self.sealed.extend(other.sealed.iter().cloned());
+    }
+
+    fn counts(&self, gap: u32) -> Counts {
+        let mut parts: FxHashMap<i64, usize> = FxHashMap::default();
+        let windows = self.open.iter().map(|w| w.window);
+        for window in windows.chain(self.sealed.iter().map(|run| run.window)) {
+            *parts.entry(window).or_default() += 1;
+        }
+        let mut total = Counts::default();
+        for (&window, &n) in &parts {
+            if n > 1 {
+                total.merge(self.join_window(window, gap));
+            }
+        }
+        for open in self.open.iter().filter(|w| parts[&w.window] == 1) {
+            open.visitors.values().for_each(|v| total.add(v));
+        }
+        for run in self.sealed.iter().filter(|run| parts[&run.window] == 1) {
+            total.merge(run.counts);
+        }
+        total
+    }
+
+    /// Counts a window kept in several parts, joining them key by key.
+    fn join_window(&self, window: i64, gap: u32) -> Counts {
+        let mut joined: FxHashMap<u64, PerVisitor> = FxHashMap::default();
+        for run in self.sealed.iter().filter(|run| run.window == window) {
+            for (key, visitor) in run.entries() {
+                joined.entry(key).or_default().merge(&visitor, gap);
+            }
+        }
+        for open in self.open.iter().filter(|w| w.window == window) {
+            for (key, visitor) in &open.visitors {
+                joined.entry(*key).or_default().merge(visitor, gap);
+            }
+        }
+        let mut counts = Counts::default();
+        joined.values().for_each(|v| counts.add(v));
+        counts
+    }
+}
+
+/// Visits and activity per visitor key; a monoid like the rest of [`super::Stats`].
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    gap: u32,
+    window: VisitorWindow,
+    shards: Vec<Shard>,
+}
+
+impl Sessions {
+    /// Sessions split at gaps of `gap_seconds` or more, for keys of `window`.
+    pub fn new(gap_seconds: i64, window: VisitorWindow) -> Sessions {
+        Sessions {
+            gap: secs(gap_seconds).max(1),
+            window,
+            shards: vec![Shard::default(); SHARDS],
+        }
+    }
+
+    /// Records a hit by `visitor` at `t`; `activity` is `(page view, asset)` for visitors whose
+    /// agent claims a browser, `None` for the others.
+    #[inline]
+    pub fn add(&mut self, visitor: VisitorKey, t: UnixSeconds, activity: Option<(bool, bool)>) {
+        let window = self.window.window_of(t);
+        self.shards[shard_of(visitor.0)].add(self.gap, window, visitor.0, secs(t), activity);
+    }
+
+    /// Joins the runs and activity of `other` into these.
+    pub fn merge(&mut self, other: &Sessions) {
+        assert_eq!(
+            self.gap, other.gap,
+            "sessions with different visit gaps cannot merge"
+        );
+        for (mine, theirs) in self.shards.iter_mut().zip(&other.shards) {
+            mine.merge(theirs, self.gap);
+        }
+    }
+
+    fn counts(&self) -> Counts {
+        let mut total = Counts::default();
+        self.shards
+            .iter()
+            .for_each(|s| total.merge(s.counts(self.gap)));
+        total
+    }
+
+    /// The number of visits.
+    pub fn visits(&self) -> u64 {
+        self.counts().visits
+    }
+
+    /// Visitor keys whose activity looks automated.
+    pub fn likely_automated(&self) -> u64 {
+        self.counts().likely_automated
+    }
+}
+
+/// [`Sessions`] that every worker of a run writes to, a lock per shard.
+#[derive(Debug)]
+pub struct SharedSessions {
+    gap: u32,
+    window: VisitorWindow,
+    shards: Vec<Mutex<Shard>>,
+}
+
+impl SharedSessions {
+    pub fn new(gap_seconds: i64, window: VisitorWindow) -> SharedSessions {
+        let Sessions {
+            gap,
+            window,
+            shards,
+        } = Sessions::new(gap_seconds, window);
+        SharedSessions {
+            gap,
+            window,
+            shards: shards.into_iter().map(Mutex::new).collect(),
+        }
+    }
+
+    /// As [`Sessions::add`].
+    #[inline]
+    pub fn add(&self, visitor: VisitorKey, t: UnixSeconds, activity: Option<(bool, bool)>) {
+        let window = self.window.window_of(t);
+        let mut shard = self.shards[shard_of(visitor.0)]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        shard.add(self.gap, window, visitor.0, secs(t), activity);
+    }
+
+    pub fn into_sessions(self) -> Sessions {
+        Sessions {
+            gap: self.gap,
+            window: self.window,
+            shards: self
+                .shards
+                .into_iter()
+                .map(|s| s.into_inner().unwrap_or_else(PoisonError::into_inner))
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const V: VisitorKey = VisitorKey(7);
     const W: VisitorKey = VisitorKey(8);
+    const DAY: i64 = 86_400;
+
+    fn sessions() -> Sessions {
+        Sessions::new(1800, VisitorWindow::Day)
+    }
 
     #[test]
     fn a_gap_of_thirty_minutes_starts_a_new_visit() {
-        let mut s = Sessions::new(1800);
+        let mut s = sessions();
         for t in [0, 600, 2399, 4199] {
             s.add(V, t, None);
         }
@@ -130,7 +455,7 @@ mod tests {
 
     #[test]
     fn out_of_order_hits_bridge_runs() {
-        let mut s = Sessions::new(1800);
+        let mut s = sessions();
         s.add(V, 0, None);
         s.add(V, 3000, None);
         assert_eq!(s.visits(), 2);
@@ -141,11 +466,11 @@ mod tests {
     #[test]
     fn merging_halves_equals_counting_the_whole() {
         let times = [0, 100, 5000, 5100, 9000, 20_000, 20_500, 21_000, 40_000];
-        let mut whole = Sessions::new(1800);
+        let mut whole = sessions();
         times.iter().for_each(|&t| whole.add(V, t, None));
         for cut in 0..=times.len() {
             for order in [false, true] {
-                let (mut a, mut b) = (Sessions::new(1800), Sessions::new(1800));
+                let (mut a, mut b) = (sessions(), sessions());
                 times[..cut].iter().for_each(|&t| a.add(V, t, None));
                 times[cut..].iter().for_each(|&t| b.add(V, t, None));
                 if order {
@@ -157,5 +482,110 @@ mod tests {
         }
         // By hand: {0,100} {5000,5100} {9000} {20000..21000} {40000}.
         assert_eq!(whole.visits(), 5);
+    }
+
+    #[test]
+    fn encoding_round_trips() {
+        let visitor = PerVisitor {
+            spans: SmallVec::from_slice(&[(1000, 1000), (5000, 9000), (90_000, 100_000)]),
+            activity: Activity::from_parts(12, 5000, 8000, true),
+        };
+        let mut bytes = Vec::new();
+        encode(&mut bytes, 1000, u64::MAX - 3, &visitor);
+        encode(&mut bytes, 1000, 5, &PerVisitor::default());
+        let mut pos = 0;
+        assert_eq!(
+            decode(&bytes, &mut pos, 1000),
+            (u64::MAX - 3, visitor.clone())
+        );
+        assert_eq!(decode(&bytes, &mut pos, 1000), (5, PerVisitor::default()));
+        assert_eq!(pos, bytes.len());
+    }
+
+    type Seen = Option<(bool, bool)>;
+    type Hit = (VisitorKey, i64, Seen);
+
+    /// Hits of many keys over several days, and the visits and automated keys they make,
+    /// counted by a plain map of all times per key.
+    fn days_of_hits() -> (Vec<Hit>, u64, u64) {
+        let mut rng = fastrand::Rng::with_seed(5);
+        let mut hits = Vec::new();
+        for day in 0..5 {
+            for t in (0..DAY).step_by(7) {
+                let key = VisitorKey((rng.u64(..) % 300) | ((day as u64) << 40));
+                let key = VisitorKey(key.0.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let activity = Some((rng.bool(), rng.u8(..) == 0));
+                hits.push((key, day * DAY + t, activity));
+            }
+            // A fast script, every 2 s for a minute.
+            let script = VisitorKey(u64::MAX - day as u64);
+            for t in (0..60).step_by(2) {
+                hits.push((script, day * DAY + 3600 + t, Some((true, false))));
+            }
+        }
+        let mut by_key: FxHashMap<u64, Vec<(i64, Seen)>> = FxHashMap::default();
+        for &(k, t, a) in &hits {
+            by_key.entry(k.0).or_default().push((t, a));
+        }
+        let (mut visits, mut automated) = (0, 0);
+        for times in by_key.values_mut() {
+            times.sort_by_key(|h| h.0);
+            visits += 1 + times.windows(2).filter(|w| w[1].0 - w[0].0 >= 1800).count() as u64;
+            let views: Vec<i64> = times
+                .iter()
+                .filter(|h| h.1.is_some_and(|a| a.0 && !a.1))
+                .map(|h| h.0)
+                .collect();
+            let asset = times.iter().any(|h| h.1.is_some_and(|a| a.1));
+            if !asset
+                && views.len() >= 10
+                && views[views.len() - 1] - views[0] <= 5 * (views.len() as i64 - 1)
+            {
+                automated += 1;
+            }
+        }
+        (hits, visits, automated)
+    }
+
+    #[test]
+    fn sealed_windows_count_as_plain_maps_do() {
+        let (hits, visits, automated) = days_of_hits();
+        assert!(automated >= 5, "{automated}");
+        let mut s = sessions();
+        hits.iter().for_each(|&(k, t, a)| s.add(k, t, a));
+        assert!(s.shards.iter().all(|shard| !shard.sealed.is_empty()));
+        assert_eq!((s.visits(), s.likely_automated()), (visits, automated));
+    }
+
+    #[test]
+    fn any_order_and_any_split_give_the_same_counts() {
+        let (mut hits, visits, automated) = days_of_hits();
+        let mut rng = fastrand::Rng::with_seed(9);
+        // Days in reverse, as rotated logs given newest first are.
+        hits.sort_by_key(|h| (-(h.1 / DAY), h.1));
+        let mut reversed = sessions();
+        hits.iter().for_each(|&(k, t, a)| reversed.add(k, t, a));
+        assert_eq!(
+            (reversed.visits(), reversed.likely_automated()),
+            (visits, automated)
+        );
+        // No order at all, split three ways.
+        rng.shuffle(&mut hits);
+        let shared = SharedSessions::new(1800, VisitorWindow::Day);
+        let (mut a, mut b) = (sessions(), sessions());
+        for (i, &(k, t, act)) in hits.iter().enumerate() {
+            match i % 3 {
+                0 => a.add(k, t, act),
+                1 => b.add(k, t, act),
+                _ => shared.add(k, t, act),
+            }
+        }
+        let mut joined = shared.into_sessions();
+        joined.merge(&a);
+        joined.merge(&b);
+        assert_eq!(
+            (joined.visits(), joined.likely_automated()),
+            (visits, automated)
+        );
     }
 }
