@@ -10,6 +10,7 @@ pub mod forwarded;
 pub mod host;
 pub mod ip;
 pub mod language;
+pub mod memo;
 pub mod referrer;
 pub mod threshold;
 pub mod url;
@@ -20,6 +21,8 @@ use crate::enrich::geo::{CountryLookup, GeoDb};
 use crate::format::time::{TimeCache, UnixSeconds};
 use crate::format::{MalformedReason, RawLine};
 use ip::IpPrefix;
+use memo::Memo;
+use referrer::ReferrerHost;
 use std::net::IpAddr;
 use std::sync::Arc;
 use url::UrlPolicy;
@@ -162,7 +165,11 @@ pub struct Anonymizer<'p> {
     agents: AgentClassifier,
     countries: CountryLookup,
     page: Vec<u8>,
+    /// Page keys by request target.
+    pages: Memo,
     referrer: Vec<u8>,
+    /// Referrer row keys by referrer host.
+    referrer_hosts: Memo,
     host: Vec<u8>,
     language: Vec<u8>,
 }
@@ -176,7 +183,9 @@ impl<'p> Anonymizer<'p> {
             agents: AgentClassifier::default(),
             countries: CountryLookup::new(policy.geo.clone()),
             page: Vec::with_capacity(256),
+            pages: Memo::default(),
             referrer: Vec::with_capacity(64),
+            referrer_hosts: Memo::default(),
             host: Vec::with_capacity(64),
             language: Vec::with_capacity(3),
         }
@@ -233,15 +242,24 @@ impl<'p> Anonymizer<'p> {
         let is_asset = fetched && is_asset(&policy.asset_extensions, path);
         let is_page_view = fetched && !is_asset;
         if is_page_view {
-            policy.url.scrub_parts_into(path, query, &mut self.page);
+            self.pages.value_into([path, query], &mut self.page, |out| {
+                policy.url.scrub_parts_into(path, query, out)
+            });
         } else {
             self.page.clear();
         }
-        referrer::referrer_key_into(
-            raw.referrer,
-            policy.site_domain.as_deref(),
-            &mut self.referrer,
-        );
+        self.referrer.clear();
+        match referrer::referrer_host(raw.referrer) {
+            ReferrerHost::Direct => self.referrer.extend_from_slice(referrer::DIRECT),
+            ReferrerHost::Unknown => self.referrer.extend_from_slice(referrer::UNKNOWN),
+            ReferrerHost::Host(host) => {
+                let site = policy.site_domain.as_deref();
+                self.referrer_hosts
+                    .value_into([host, b""], &mut self.referrer, |out| {
+                        referrer::host_key_into(host, site, out)
+                    });
+            }
+        }
         language::primary_language_into(raw.accept_language, &mut self.language);
 
         Ok(Event {

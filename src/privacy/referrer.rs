@@ -11,20 +11,44 @@ pub const IP_ADDRESS: &[u8] = b"(ip address)";
 /// Row key for referrers with no usable host or no ICANN suffix.
 pub const UNKNOWN: &[u8] = b"(unknown)";
 
+/// Where a referrer points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferrerHost<'a> {
+    /// No referrer: `-` or empty.
+    Direct,
+    /// Not a URL with a host.
+    Unknown,
+    Host(&'a [u8]),
+}
+
+/// The host of `referrer`, cheap to find; its row key is [`host_key_into`].
+pub fn referrer_host(referrer: &[u8]) -> ReferrerHost<'_> {
+    if referrer.is_empty() || referrer == b"-" {
+        return ReferrerHost::Direct;
+    }
+    match url_host(referrer) {
+        Some(host) => ReferrerHost::Host(host),
+        None => ReferrerHost::Unknown,
+    }
+}
+
 /// Writes the referrer row key for `referrer` into `out`.
 ///
 /// `site_domain`, when given, is the registrable domain of the site; referrals from it become
 /// [`SELF_REFERRAL`].
 pub fn referrer_key_into(referrer: &[u8], site_domain: Option<&[u8]>, out: &mut Vec<u8>) {
     out.clear();
-    if referrer.is_empty() || referrer == b"-" {
-        out.extend_from_slice(DIRECT);
-        return;
+    match referrer_host(referrer) {
+        ReferrerHost::Direct => out.extend_from_slice(DIRECT),
+        ReferrerHost::Unknown => out.extend_from_slice(UNKNOWN),
+        ReferrerHost::Host(host) => host_key_into(host, site_domain, out),
     }
-    let Some(host) = url_host(referrer) else {
-        out.extend_from_slice(UNKNOWN);
-        return;
-    };
+}
+
+/// Writes the row key of a referrer whose host is `host` into `out` (cleared first): its
+/// registrable domain, or a label.
+pub fn host_key_into(host: &[u8], site_domain: Option<&[u8]>, out: &mut Vec<u8>) {
+    out.clear();
     if host.first() == Some(&b'[') || super::ip::parse_ip(host).is_some() {
         out.extend_from_slice(IP_ADDRESS);
         return;
