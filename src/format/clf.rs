@@ -23,7 +23,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn token(&mut self, bad: Bad) -> Result<&'a [u8], Bad> {
         let rest = &self.line[self.pos..];
-        let end = find_near(b' ', rest).ok_or(bad)?;
+        let end = memchr(b' ', rest).ok_or(bad)?;
         if end == 0 {
             return Err(bad);
         }
@@ -41,26 +41,12 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Skips an ident or user field that is `-`, the usual case, or takes it as a token.
-    #[inline]
-    fn dash_or_token(&mut self, bad: Bad) -> Result<(), Bad> {
-        if self.line.get(self.pos..self.pos + 2) == Some(b"- ") {
-            self.pos += 2;
-            return Ok(());
-        }
-        self.token(bad).map(|_| ())
-    }
-
     /// Takes `[...]`, returning what is inside.
     #[inline]
     fn bracketed(&mut self, bad: Bad) -> Result<&'a [u8], Bad> {
         self.expect(b'[', bad)?;
         let rest = &self.line[self.pos..];
-        // `10/Oct/2000:13:55:36 -0700` is 26 bytes in every line of most logs.
-        let end = match rest.get(CLF_TIME_LEN) {
-            Some(b']') if !rest[..CLF_TIME_LEN].contains(&b']') => CLF_TIME_LEN,
-            _ => memchr(b']', rest).ok_or(bad)?,
-        };
+        let end = memchr(b']', rest).ok_or(bad)?;
         self.pos += end + 1;
         Ok(&rest[..end])
     }
@@ -83,20 +69,6 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn at_end(&self) -> bool {
         self.pos >= self.line.len()
-    }
-}
-
-/// Length of an Apache `%t` timestamp: `10/Oct/2000:13:55:36 -0700`.
-const CLF_TIME_LEN: usize = 26;
-
-/// The first `byte` in `hay`, for fields that are mostly a few bytes long: a plain loop over
-/// the first 16 bytes costs less than setting up a vector search, which takes the rest.
-#[inline]
-fn find_near(byte: u8, hay: &[u8]) -> Option<usize> {
-    let head = hay.len().min(16);
-    match hay[..head].iter().position(|&b| b == byte) {
-        Some(i) => Some(i),
-        None => memchr(byte, &hay[head..]).map(|i| head + i),
     }
 }
 
@@ -146,15 +118,15 @@ pub(crate) fn parse_bytes(token: &[u8]) -> Result<u64, Bad> {
 #[inline]
 fn common_prefix<'a>(cur: &mut Cursor<'a>) -> Result<RawLine<'a>, Bad> {
     let client = cur.token(Bad::BadClient)?;
-    cur.dash_or_token(Bad::BadIdentOrUser)?;
-    cur.dash_or_token(Bad::BadIdentOrUser)?;
+    cur.token(Bad::BadIdentOrUser)?;
+    cur.token(Bad::BadIdentOrUser)?;
     let time = cur.bracketed(Bad::BadTimestamp)?;
     cur.space(Bad::BadRequestField)?;
     let request = cur.quoted(Bad::BadRequestField)?;
     cur.space(Bad::BadStatus)?;
     let status = parse_status(cur.token(Bad::BadStatus)?)?;
     let rest = &cur.line[cur.pos..];
-    let end = find_near(b' ', rest).unwrap_or(rest.len());
+    let end = memchr(b' ', rest).unwrap_or(rest.len());
     let bytes = parse_bytes(&rest[..end])?;
     cur.pos += end;
     Ok(RawLine {
