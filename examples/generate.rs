@@ -3,8 +3,12 @@
 //! ```text
 //! cargo run --release --example generate -- --size 1G -o /tmp/big.log
 //! cargo run --release --example generate -- --lines 1000 --format common --seed 7
+//! cargo run --release --example generate -- --lines 10000000 --scan -o /tmp/scan.log
 //! ```
 //!
+//! `--scan` writes what a scanner makes: every line asks for a path never seen before, with a
+//! user agent never seen before (a browser's, with a unique token), so every table, the agent
+//! cache and the per-visitor state meet a new key on every line.
 //! Visitors, pages and referrers follow skewed (Zipf-like) popularity; about 25% of hits are
 //! assets, 15% come from bots, 10% of clients use IPv6 and 3% are logged by host name. The same
 //! arguments always give the same bytes.
@@ -20,6 +24,7 @@ struct Options {
     visitors: usize,
     pages: usize,
     days: u64,
+    scan: bool,
     output: Option<String>,
 }
 
@@ -45,6 +50,7 @@ fn options() -> Options {
         visitors: 200_000,
         pages: 5_000,
         days: 30,
+        scan: false,
         output: None,
     };
     let mut args = std::env::args().skip(1);
@@ -58,6 +64,7 @@ fn options() -> Options {
             "--visitors" => o.visitors = value().parse().expect("--visitors takes a number"),
             "--pages" => o.pages = value().parse().expect("--pages takes a number"),
             "--days" => o.days = value().parse().expect("--days takes a number"),
+            "--scan" => o.scan = true,
             "-o" | "--output" => o.output = Some(value()),
             other => {
                 panic!("unknown argument {other}; see the doc comment of examples/generate.rs")
@@ -195,7 +202,12 @@ fn main() -> io::Result<()> {
         let (secs, days) = (t.rem_euclid(86_400), t.div_euclid(86_400));
         let (y, m, d) = civil_from_days(days);
         let bot = rng.u32(0..100) < 15;
-        let (addr, agent) = if bot {
+        let scan_agent;
+        let (addr, agent) = if o.scan {
+            let c = &clients[rng.usize(0..clients.len())];
+            scan_agent = format!("{} Scan-{}", c.1, letters(n as usize + 1));
+            (c.0.clone(), scan_agent.as_str())
+        } else if bot {
             (
                 format!("66.249.{}.{}", rng.u8(64..80), rng.u8(1..255)),
                 BOTS[rng.usize(0..BOTS.len())],
@@ -204,8 +216,10 @@ fn main() -> io::Result<()> {
             let c = &clients[skewed(&mut rng, clients.len())];
             (c.0.clone(), c.1)
         };
-        let asset = !bot && rng.u32(0..100) < 30;
-        let target = if asset {
+        let asset = !bot && !o.scan && rng.u32(0..100) < 30;
+        let target = if o.scan {
+            format!("/{}/{}", SECTIONS[n as usize % SECTIONS.len()], letters(n as usize + 7))
+        } else if asset {
             ASSETS[rng.usize(0..ASSETS.len())].to_string()
         } else {
             let mut p = pages[skewed(&mut rng, pages.len())].clone();
