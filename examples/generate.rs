@@ -218,7 +218,11 @@ fn main() -> io::Result<()> {
         };
         let asset = !bot && !o.scan && rng.u32(0..100) < 30;
         let target = if o.scan {
-            format!("/{}/{}", SECTIONS[n as usize % SECTIONS.len()], letters(n as usize + 7))
+            format!(
+                "/{}/{}",
+                SECTIONS[n as usize % SECTIONS.len()],
+                letters(n as usize + 7)
+            )
         } else if asset {
             ASSETS[rng.usize(0..ASSETS.len())].to_string()
         } else {

@@ -147,6 +147,7 @@ impl Analyzer {
         });
         // Every worker wrote its visits to the one shared store.
         stats.sessions = shared.into_sessions();
+        stats.flush_profiles();
         Ok(Analysis {
             stats,
             inputs: summaries,

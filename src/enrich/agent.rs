@@ -203,11 +203,29 @@ pub struct AgentClass {
     pub browser_key: Box<[u8]>,
     /// `os_family os_major`: the operating-systems-table key.
     pub os_key: Box<[u8]>,
+    /// Browser key, OS key, device and bot name, each followed by [`DIMENSION_SEPARATOR`]:
+    /// how the class starts a line's profile key in [`crate::stats`].
+    pub dimensions: Box<[u8]>,
 }
+
+/// Ends each name in [`AgentClass::dimensions`]; no name holds it.
+pub const DIMENSION_SEPARATOR: u8 = 0x1f;
 
 impl AgentClass {
     pub fn is_bot(&self) -> bool {
         self.bot.is_some()
+    }
+
+    fn with_dimensions(mut self) -> AgentClass {
+        let bot = self.bot.as_deref().unwrap_or_default().as_bytes();
+        let device = self.device.as_str().as_bytes();
+        let mut out = Vec::new();
+        for name in [&self.browser_key[..], &self.os_key, device, bot] {
+            out.extend(name.iter().filter(|&&b| b != DIMENSION_SEPARATOR));
+            out.push(DIMENSION_SEPARATOR);
+        }
+        self.dimensions = out.into();
+        self
     }
 }
 
@@ -331,7 +349,9 @@ impl Classifier {
             os_major: os_major.map(Into::into),
             device,
             bot: bot.map(Into::into),
+            dimensions: Box::default(),
         }
+        .with_dimensions()
     }
 }
 
@@ -410,7 +430,9 @@ fn unknown_agent() -> AgentClass {
         bot: None,
         browser_key: OTHER.as_bytes().into(),
         os_key: OTHER.as_bytes().into(),
+        dimensions: Box::default(),
     }
+    .with_dimensions()
 }
 
 /// Classifies agents, remembering recent answers. One per worker.

@@ -223,6 +223,22 @@ impl Table {
         });
     }
 
+    /// Adds `hits` and `bytes` to row `key`, and the `visitors` when they count there.
+    pub fn add_row(&mut self, key: &[u8], hits: u64, bytes: u64, visitors: Option<&VisitorSet>) {
+        self.with_row(key, |row| {
+            row.hits += hits;
+            row.bytes += bytes;
+            if let Some(v) = visitors {
+                row.visitors.merge(v);
+            }
+        });
+    }
+
+    /// The rows, in no particular order.
+    pub fn rows(&self) -> impl Iterator<Item = (&[u8], &Row)> {
+        self.rows.iter().map(|(k, r)| (&k[..], r))
+    }
+
     /// Calls `f` on row `key`, created when new; the key is copied only then.
     #[inline]
     fn with_row(&mut self, key: &[u8], f: impl FnOnce(&mut Row)) {

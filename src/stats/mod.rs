@@ -4,10 +4,10 @@
 pub mod automation;
 pub mod counter;
 pub mod hll;
+pub mod profile;
 pub mod sessions;
 pub mod timeline;
 
-use crate::enrich::geo::UNKNOWN_COUNTRY;
 use crate::format::MalformedReason;
 use crate::format::time::UnixSeconds;
 use crate::privacy::Event;
@@ -67,6 +67,10 @@ pub struct Stats {
     pub daily: Timeline,
     /// The first malformed lines, by input and line number.
     pub malformed_examples: Vec<LineRef>,
+    /// Hits per line profile not yet spread into the tables above (see [`profile`]).
+    profiles: Table,
+    /// Scratch space for a line's profile key.
+    profile_key: Vec<u8>,
 }
 
 impl Stats {
@@ -97,6 +101,8 @@ impl Stats {
             hourly: Timeline::hourly(),
             daily: Timeline::daily(),
             malformed_examples: Vec::new(),
+            profiles: Table::with_max_rows(usize::MAX),
+            profile_key: Vec::with_capacity(96),
         }
     }
 
@@ -130,31 +136,54 @@ impl Stats {
         }
         self.referrers.add(event.referrer, visitor);
         self.host_domains.add(event.host_domain, visitor);
-        let mut status = [b'0'; 3];
-        status[0] += (event.status / 100 % 10) as u8;
-        status[1] += (event.status / 10 % 10) as u8;
-        status[2] += (event.status % 10) as u8;
-        self.status_codes.add(&status, visitor);
-        self.methods.add(event.method.as_str().as_bytes(), visitor);
-        // Bots are described by name in their own table, people by browser and system.
-        match &agent.bot {
-            Some(name) => {
-                self.bots
-                    .add_sized(name.as_bytes(), Some(event.visitor), event.bytes);
-            }
-            None => {
-                self.browsers.add(&agent.browser_key, visitor);
-                self.operating_systems.add(&agent.os_key, visitor);
-            }
+        profile::write_key(
+            &mut self.profile_key,
+            agent,
+            event.country,
+            event.status,
+            event.method,
+            counts_as_visitor,
+        );
+        // Bots' own table counts their clients even when they are not visitors.
+        self.profiles
+            .add_sized(&self.profile_key, Some(event.visitor), event.bytes);
+        if self.profiles.len() >= profile::FLUSH_ROWS {
+            self.flush_profiles();
         }
-        self.devices.add(agent.device.as_str().as_bytes(), visitor);
-        let country = event.country.as_ref().map_or(UNKNOWN_COUNTRY, |c| &c[..]);
-        self.countries.add(country, visitor);
         if !event.language.is_empty() {
             self.languages.add(event.language, visitor);
         }
         self.hourly.add(event.time, page_view, visitor);
         self.daily.add(event.time, page_view, visitor);
+    }
+
+    /// Spreads the counted profiles into the browser, OS, device, bot, country, status and
+    /// method tables. Merging and reporting do it; call it before reading those tables.
+    pub fn flush_profiles(&mut self) {
+        let profiles = std::mem::replace(&mut self.profiles, Table::with_max_rows(usize::MAX));
+        for (key, row) in profiles.rows() {
+            self.spread_profile(key, row);
+        }
+    }
+
+    fn spread_profile(&mut self, key: &[u8], row: &counter::Row) {
+        let p = profile::read_key(key);
+        let visitors = p.counts_as_visitor.then_some(&row.visitors);
+        let hits = row.hits;
+        // Bots are described by name in their own table, people by browser and system.
+        match p.bot {
+            Some(name) => self
+                .bots
+                .add_row(name, hits, row.bytes, Some(&row.visitors)),
+            None => {
+                self.browsers.add_row(p.browser, hits, 0, visitors);
+                self.operating_systems.add_row(p.os, hits, 0, visitors);
+            }
+        }
+        self.devices.add_row(p.device, hits, 0, visitors);
+        self.countries.add_row(p.country, hits, 0, visitors);
+        self.status_codes.add_row(p.status, hits, 0, visitors);
+        self.methods.add_row(p.method, hits, 0, visitors);
     }
 
     /// Counts a line that did not parse.
@@ -175,6 +204,10 @@ impl Stats {
 
     /// Adds everything counted in `other`.
     pub fn merge(&mut self, other: &Stats) {
+        self.flush_profiles();
+        for (key, row) in other.profiles.rows() {
+            self.spread_profile(key, row);
+        }
         self.hits += other.hits;
         self.page_views += other.page_views;
         self.bytes += other.bytes;
