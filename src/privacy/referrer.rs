@@ -68,21 +68,37 @@ pub fn host_key_into(host: &[u8], site_domain: Option<&[u8]>, out: &mut Vec<u8>)
 }
 
 /// The host of `scheme://[userinfo@]host[:port]/...`, or `None` without an authority.
+///
+/// perf: one plain pass over the few bytes of the authority; separate vector searches for
+/// each delimiter cost more on such short text.
 fn url_host(url: &[u8]) -> Option<&[u8]> {
-    let at = url.windows(3).position(|w| w == b"://")?;
-    let authority = &url[at + 3..];
-    let end = memchr::memchr3(b'/', b'?', b'#', authority).unwrap_or(authority.len());
-    let authority = &authority[..end];
-    let authority = match memchr::memrchr(b'@', authority) {
-        Some(i) => &authority[i + 1..],
-        None => authority,
+    let mut from = 0;
+    let rest = loop {
+        let colon = from + url[from..].iter().position(|&b| b == b':')?;
+        if let Some(rest) = url[colon + 1..].strip_prefix(b"//") {
+            break rest;
+        }
+        from = colon + 1;
     };
+    let (mut end, mut userinfo_end, mut last_colon) = (rest.len(), 0, None);
+    for (i, &b) in rest.iter().enumerate() {
+        match b {
+            b'/' | b'?' | b'#' => {
+                end = i;
+                break;
+            }
+            b'@' => userinfo_end = i + 1,
+            b':' => last_colon = Some(i),
+            _ => {}
+        }
+    }
+    let authority = &rest[userinfo_end..end];
     if authority.first() == Some(&b'[') {
         return Some(authority);
     }
-    let host = match memchr::memrchr(b':', authority) {
-        Some(i) => &authority[..i],
-        None => authority,
+    let host = match last_colon {
+        Some(colon) if colon >= userinfo_end => &rest[userinfo_end..colon],
+        _ => authority,
     };
     (!host.is_empty()).then_some(host)
 }
@@ -112,6 +128,11 @@ mod tests {
             "ycombinator.com"
         );
         assert_eq!(key("http://howto.basjes.nl/", None), "basjes.nl");
+        // A colon in the user info is not a port; a query or fragment ends the host.
+        assert_eq!(key("http://u:pw@www.example.com/", None), "example.com");
+        assert_eq!(key("https://a.example.net?x=1:2", None), "example.net");
+        assert_eq!(key("https://b.example.net#x:@y", None), "example.net");
+        assert_eq!(key("x:y://ref.example.org:81", None), "example.org");
     }
 
     #[test]
