@@ -16,6 +16,9 @@ use logveil::stats::Stats;
 use std::hint::black_box;
 use std::path::PathBuf;
 
+#[path = "support/generator.rs"]
+mod generator;
+
 fn corpus() -> Vec<u8> {
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/hackers-access.log");
@@ -34,12 +37,28 @@ fn corpus_8mb() -> Vec<u8> {
 
 const CORPUS_LINES: usize = 3456;
 
-fn stages(c: &mut Criterion) {
-    let data = corpus_8mb();
-    let lines = format::lines(&data).count();
-    assert_eq!(lines % CORPUS_LINES, 0);
+/// About 8 MB of the generator's default log.
+fn generated_8mb() -> Vec<u8> {
+    let mut data = Vec::with_capacity(8 << 20);
+    let options = generator::Options {
+        size: Some(8 << 20),
+        ..generator::Options::default()
+    };
+    generator::write_log(&options, &mut data).expect("writing to memory cannot fail");
+    data
+}
 
-    let mut group = c.benchmark_group("stage");
+fn stages(c: &mut Criterion) {
+    stages_on(c, "corpus", corpus_8mb());
+    stages_on(c, "generated", generated_8mb());
+    merge(c);
+}
+
+/// Every stage on `data`, in groups named after `input`.
+fn stages_on(c: &mut Criterion, input: &str, data: Vec<u8>) {
+    let lines = format::lines(&data).count();
+
+    let mut group = c.benchmark_group(format!("stage/{input}"));
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.sample_size(20);
 
@@ -98,7 +117,7 @@ fn stages(c: &mut Criterion) {
     });
     group.finish();
 
-    let mut group = c.benchmark_group("end_to_end");
+    let mut group = c.benchmark_group(format!("end_to_end/{input}"));
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.sample_size(10);
     for threads in [1, 2] {
@@ -118,7 +137,10 @@ fn stages(c: &mut Criterion) {
         });
     }
     group.finish();
+}
 
+/// Merging the stats of eight workers, each of which counted the corpus.
+fn merge(c: &mut Criterion) {
     let mut group = c.benchmark_group("merge");
     let parts: Vec<Stats> = (0..8)
         .map(|i| {
