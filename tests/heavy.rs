@@ -5,6 +5,7 @@ use common::*;
 use logveil::input::Input;
 use logveil::pipeline::{Analyzer, Plan};
 use logveil::report::Report;
+use logveil::stats::counter::ROW_PRECISION;
 
 /// The hackers corpus repeated, each copy moved to another year, so that every copy has its own
 /// days and therefore its own visitor keys: visitors are exactly `copies` times one copy's.
@@ -72,10 +73,13 @@ fn sketched_visitors_stay_within_two_percent_and_threads_agree() {
             .collect::<Vec<_>>()
     };
     assert_eq!(hits(&reports[0]), hits(&reports[1]));
+    // Two independent estimates of a row sketch (1.04 / sqrt(2^p) each): their difference has
+    // a standard error of sqrt(2) times that, 2.3% at precision 12; allow four of them.
+    let row_error = 1.04 / f64::from(1u32 << (ROW_PRECISION / 2));
+    let bound = 4.0 * std::f64::consts::SQRT_2 * row_error;
     for (a, b) in reports[0].status_codes.iter().zip(&reports[1].status_codes) {
         let (a, b) = (a.visitors as f64, b.visitors as f64);
-        // Two independent estimates: the difference has a standard error of 1.15%.
-        assert!((a - b).abs() / a.max(1.0) <= 0.05, "{a} vs {b}");
+        assert!((a - b).abs() / a.max(1.0) <= bound, "{a} vs {b}");
     }
     assert_eq!(reports[0].timeline.daily.len(), 6 * copies);
     assert_eq!(
