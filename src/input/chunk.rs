@@ -191,6 +191,48 @@ mod tests {
         }
     }
 
+    /// Hands out at most 3 bytes per call, and is interrupted every other call, as decoders
+    /// and signals make real readers do.
+    struct TrickleReader<'a> {
+        data: &'a [u8],
+        calls: usize,
+    }
+
+    impl Read for TrickleReader<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.calls += 1;
+            if self.calls.is_multiple_of(2) {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(self.data.len()).min(3);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn short_reads_still_fill_whole_chunks() {
+        let input: Vec<u8> = (0..300)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let reader = TrickleReader {
+            data: &input,
+            calls: 0,
+        };
+        let mut r = ChunkReader::new(reader, 256, 1 << 20);
+        let mut got = Vec::new();
+        while let Some(c) = r.next_chunk().unwrap() {
+            got.push(c.data);
+        }
+        // Every chunk but the last reached the chunk size before its last newline was sought.
+        for chunk in &got[..got.len() - 1] {
+            assert!(chunk.len() > 256 - 10, "{}", chunk.len());
+        }
+        assert_eq!(got.concat(), input);
+        assert_eq!(r.bytes_read(), input.len() as u64);
+    }
+
     #[test]
     fn a_missing_final_newline_keeps_the_last_line() {
         let got = chunks(b"a\nb", 1, 100);
