@@ -3,17 +3,21 @@
 # GoAccess and Webalizer when installed, measured in the same run on the same file; then gzip and
 # zstd decoding alone against logveil reading the same compressed file.
 #
-#   benches/compare.sh            # 1 GiB file
-#   SIZE=256M benches/compare.sh  # smaller
+#   benches/compare.sh            # 1 GiB file, every tool run 3 times
+#   SIZE=256M RUNS=1 benches/compare.sh  # smaller and once
 #   apt-get install time goaccess webalizer zstd   # what it measures against
 #
 # Prints one table: tool, threads, MB/s, lines/s, peak RSS (from /usr/bin/time), and the ratio
 # of each run's MB/s to GoAccess's and Webalizer's, and of logveil on compressed input to the
-# decoder's own speed. MB/s is always of the uncompressed log.
+# decoder's own speed. MB/s is always of the uncompressed log. The tools run in rounds, every
+# tool once per round, and each row keeps its fastest time and its largest peak RSS: timings on
+# a shared machine drift by tens of percent within minutes, and rounds expose every tool to the
+# same drift.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZE=${SIZE:-1G}
+RUNS=${RUNS:-3}
 WORK=${WORK:-$(mktemp -d)}
 LOG="$WORK/combined-$SIZE.log"
 TIME=/usr/bin/time
@@ -41,46 +45,54 @@ measure() {
   printf '%s\t%s\t%s\t%s\n' "$name" "$threads" "$secs" "$rss" >>"$results"
 }
 
-measure logveil 1 target/release/logveil report --threads 1 --format json -o "$WORK/logveil.json" "$LOG"
-measure logveil "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$LOG"
-if command -v goaccess >/dev/null; then
-  measure "goaccess $(goaccess --version | head -n 1 | grep -o '[0-9][0-9.]*[0-9]' | head -n 1)" 1 \
-    goaccess --log-format=COMBINED -o "$WORK/goaccess.json" "$LOG"
-  if goaccess --help 2>&1 | grep -q -- '--jobs'; then
-    measure "goaccess" "$CORES" goaccess --log-format=COMBINED --jobs="$CORES" -o "$WORK/goaccess.json" "$LOG"
+for _round in $(seq "$RUNS"); do
+  measure logveil 1 target/release/logveil report --threads 1 --format json -o "$WORK/logveil.json" "$LOG"
+  measure logveil "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$LOG"
+  if command -v goaccess >/dev/null; then
+    measure "goaccess $(goaccess --version | head -n 1 | grep -o '[0-9][0-9.]*[0-9]' | head -n 1)" 1 \
+      goaccess --log-format=COMBINED -o "$WORK/goaccess.json" "$LOG"
+    if goaccess --help 2>&1 | grep -q -- '--jobs'; then
+      measure "goaccess" "$CORES" goaccess --log-format=COMBINED --jobs="$CORES" -o "$WORK/goaccess.json" "$LOG"
+    fi
   fi
-fi
-if command -v webalizer >/dev/null; then
-  # A fresh output directory: left-over history from an earlier run makes it skip the log.
-  rm -rf "$WORK/webalizer" && mkdir -p "$WORK/webalizer"
-  # By its real path: Webalizer refuses to open a symbolic link.
-  measure webalizer 1 webalizer -F clf -Q -o "$WORK/webalizer" "$(readlink -f "$LOG")"
-fi
+  if command -v webalizer >/dev/null; then
+    # A fresh output directory: left-over history from an earlier run makes it skip the log.
+    rm -rf "$WORK/webalizer" && mkdir -p "$WORK/webalizer"
+    # By its real path: Webalizer refuses to open a symbolic link.
+    measure webalizer 1 webalizer -F clf -Q -o "$WORK/webalizer" "$(readlink -f "$LOG")"
+  fi
 
-# Compressed input: the decoder alone, then logveil on the same compressed file. MB/s is of the
-# uncompressed bytes in both rows, so the two compare directly.
-if command -v gzip >/dev/null; then
-  [ -s "$LOG.gz" ] || gzip -c <"$LOG" >"$LOG.gz"
-  measure "gzip -d" 1 sh -c "gzip -dc '$LOG.gz' >/dev/null"
-  measure "logveil .gz" "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$LOG.gz"
-fi
-if command -v zstd >/dev/null; then
-  # From standard input: zstd skips symbolic links given as file names.
-  [ -s "$LOG.zst" ] || zstd -q -c <"$LOG" >"$LOG.zst"
-  measure "zstd -d" 1 sh -c "zstd -dc '$LOG.zst' >/dev/null"
-  measure "logveil .zst" "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$LOG.zst"
-fi
+  # Compressed input: the decoder alone, then logveil on the same compressed file. MB/s is of the
+  # uncompressed bytes in both rows, so the two compare directly.
+  if command -v gzip >/dev/null; then
+    [ -s "$LOG.gz" ] || gzip -c <"$LOG" >"$LOG.gz"
+    measure "gzip -d" 1 sh -c "gzip -dc '$LOG.gz' >/dev/null"
+    measure "logveil .gz" "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$LOG.gz"
+  fi
+  if command -v zstd >/dev/null; then
+    # From standard input: zstd skips symbolic links given as file names.
+    [ -s "$LOG.zst" ] || zstd -q -c <"$LOG" >"$LOG.zst"
+    measure "zstd -d" 1 sh -c "zstd -dc '$LOG.zst' >/dev/null"
+    measure "logveil .zst" "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$LOG.zst"
+  fi
+done
 
-echo "file: $SIZE generated combined log, $BYTES bytes, $LINES lines; machine: $CORES cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "file: $SIZE generated combined log, $BYTES bytes, $LINES lines; best of $RUNS runs; machine: $CORES cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 awk -v bytes="$BYTES" -v lines="$LINES" -F'\t' '
-  { name[NR]=$1; threads[NR]=$2; secs[NR]=$3; rss[NR]=$4
-    if ($1 ~ /^goaccess/ && ga == "") ga = bytes / 1e6 / $3
-    if ($1 == "webalizer") wa = bytes / 1e6 / $3
-    if ($1 == "gzip -d") gz = bytes / 1e6 / $3
-    if ($1 == "zstd -d") zs = bytes / 1e6 / $3 }
+  { row = $1 "\t" $2
+    if (!(row in seen)) { seen[row] = ++n; name[n] = $1; threads[n] = $2; secs[n] = $3; rss[n] = $4 }
+    i = seen[row]
+    if ($3 < secs[i]) secs[i] = $3
+    if ($4 > rss[i]) rss[i] = $4 }
   END {
+    for (i = 1; i <= n; i++) {
+      if (name[i] ~ /^goaccess/ && ga == "") ga = bytes / 1e6 / secs[i]
+      if (name[i] == "webalizer") wa = bytes / 1e6 / secs[i]
+      if (name[i] == "gzip -d") gz = bytes / 1e6 / secs[i]
+      if (name[i] == "zstd -d") zs = bytes / 1e6 / secs[i]
+    }
     printf "%-16s %7s %9s %12s %10s %12s %13s %12s\n", "tool", "threads", "MB/s", "lines/s", "peak RSS", "vs GoAccess", "vs Webalizer", "vs decoder"
-    for (i = 1; i <= NR; i++) {
+    for (i = 1; i <= n; i++) {
       mbs = bytes / 1e6 / secs[i]
       ratio = ga == "" ? "-" : sprintf("%.1fx", mbs / ga)
       wratio = wa == "" ? "-" : sprintf("%.1fx", mbs / wa)
