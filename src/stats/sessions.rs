@@ -80,17 +80,23 @@ impl PerVisitor {
     }
 }
 
-/// Sorts spans and joins those that overlap or are closer than `gap`.
+/// Sorts spans and joins those that overlap or are closer than `gap`, in place: this runs
+/// whenever a key starts a new visit, and a copy allocated for each of those once a key has
+/// more spans than fit inline.
 fn normalise(spans: &mut SmallVec<[Span; 2]>, gap: u32) {
     spans.sort_unstable();
-    let mut out: SmallVec<[Span; 2]> = SmallVec::with_capacity(spans.len());
-    for &(start, end) in spans.iter() {
-        match out.last_mut() {
+    let mut kept: usize = 0;
+    for i in 0..spans.len() {
+        let (start, end) = spans[i];
+        match kept.checked_sub(1).map(|last| &mut spans[last]) {
             Some(last) if start.saturating_sub(last.1) < gap => last.1 = last.1.max(end),
-            _ => out.push((start, end)),
+            _ => {
+                spans[kept] = (start, end);
+                kept += 1;
+            }
         }
     }
-    *spans = out;
+    spans.truncate(kept);
 }
 
 /// Visits and likely-automated visitor keys.
