@@ -16,7 +16,7 @@ use crate::input::decompress::Compression;
 use crate::privacy::visitor::{VisitorWindow, WindowSecrets};
 use crate::privacy::{Anonymizer, PrivacyPolicy};
 use crate::range::TimeRange;
-use crate::stats::sessions::SharedSessions;
+use crate::stats::sessions::{SessionBatch, SharedSessions};
 use crate::stats::{LineRef, Stats, visit_activity};
 use rayon::prelude::*;
 use std::sync::mpsc;
@@ -127,7 +127,7 @@ impl Analyzer {
                             worker
                         },
                     )
-                    .map(|worker| worker.stats)
+                    .map(Worker::finish)
                     .reduce(
                         || Stats::new(self.plan.visit_gap, self.plan.window),
                         // Into the larger part: merging a worker's counts into the empty
@@ -391,7 +391,7 @@ fn no_format_fits(closest: Option<&Detection>) -> String {
 struct Worker<'a> {
     anonymizer: Anonymizer<'a>,
     stats: Stats,
-    sessions: &'a SharedSessions,
+    sessions: SessionBatch<'a>,
     range: TimeRange,
     include_bots: bool,
 }
@@ -401,10 +401,16 @@ impl<'a> Worker<'a> {
         Worker {
             anonymizer: Anonymizer::new(&analyzer.plan.privacy, &analyzer.secrets),
             stats: Stats::new(analyzer.plan.visit_gap, analyzer.plan.window),
-            sessions,
+            sessions: sessions.batch(),
             range: analyzer.plan.range,
             include_bots: analyzer.plan.include_bots,
         }
+    }
+
+    /// Hands the held visits to the shared store and returns the counts.
+    fn finish(mut self) -> Stats {
+        self.sessions.flush();
+        self.stats
     }
 
     fn process(&mut self, job: &Job) {
