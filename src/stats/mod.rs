@@ -8,6 +8,7 @@ pub mod profile;
 pub mod sessions;
 pub mod timeline;
 
+use crate::enrich::geo::UNKNOWN_COUNTRY;
 use crate::format::MalformedReason;
 use crate::format::time::UnixSeconds;
 use crate::privacy::Event;
@@ -139,11 +140,12 @@ impl Stats {
         profile::write_key(
             &mut self.profile_key,
             agent,
-            event.country,
             event.status,
             event.method,
             counts_as_visitor,
         );
+        let country = event.country.as_ref().map_or(UNKNOWN_COUNTRY, |c| &c[..]);
+        self.countries.add(country, visitor);
         // Bots' own table counts their clients even when they are not visitors.
         self.profiles
             .add_sized(&self.profile_key, Some(event.visitor), event.bytes);
@@ -157,7 +159,7 @@ impl Stats {
         self.daily.add(event.time, page_view, visitor);
     }
 
-    /// Spreads the counted profiles into the browser, OS, device, bot, country, status and
+    /// Spreads the counted profiles into the browser, OS, device, bot, status and
     /// method tables. Merging and reporting do it; call it before reading those tables.
     pub fn flush_profiles(&mut self) {
         let profiles = std::mem::replace(&mut self.profiles, Table::with_max_rows(usize::MAX));
@@ -181,7 +183,6 @@ impl Stats {
             }
         }
         self.devices.add_row(p.device, hits, 0, visitors);
-        self.countries.add_row(p.country, hits, 0, visitors);
         self.status_codes.add_row(p.status, hits, 0, visitors);
         self.methods.add_row(p.method, hits, 0, visitors);
     }

@@ -1,15 +1,15 @@
-//! Profiles: the dimensions every line has (browser, OS, device, bot, country, status code and
-//! method), counted together before they reach their own tables.
+//! Profiles: the few-valued dimensions every line has (browser, OS, device, bot, status code
+//! and method), counted together before they reach their own tables.
 //!
-//! Updating seven tables per line cost more than any other step of the count, and a line's
-//! profile mostly repeats: most hits come from a few browsers, countries and status codes. So
-//! [`super::Stats`] counts whole profiles in one small table and spreads its rows into the
-//! seven tables when it holds [`FLUSH_ROWS`] rows, when it merges, and before a report. Row
-//! visitor sets merge exactly (unions of exact sets, register maxima of sketches), so the
-//! tables end up as if every line had gone straight to them.
+//! Updating six tables per line cost more than any other step of the count, and a line's
+//! profile mostly repeats: most hits come from a few browsers and status codes. So
+//! [`super::Stats`] counts whole profiles in one small table and spreads its rows into the six
+//! tables when it holds [`FLUSH_ROWS`] rows, when it merges, and before a report. Row visitor
+//! sets merge exactly (unions of exact sets, register maxima of sketches), so the tables end up
+//! as if every line had gone straight to them. The country stays out: its two hundred values
+//! would multiply the profiles, and with them the visitor sets held twice.
 
 use crate::enrich::agent::{AgentClass, DIMENSION_SEPARATOR as SEP};
-use crate::enrich::geo::UNKNOWN_COUNTRY;
 use crate::privacy::Method;
 
 /// Profile rows held before they are spread into the tables.
@@ -22,7 +22,6 @@ pub struct Profile<'a> {
     pub os: &'a [u8],
     pub device: &'a [u8],
     pub bot: Option<&'a [u8]>,
-    pub country: &'a [u8],
     pub status: &'a [u8],
     pub method: &'a [u8],
     /// False for bots when bots are not counted as visitors: their hits count in the tables
@@ -35,17 +34,12 @@ pub struct Profile<'a> {
 pub fn write_key(
     out: &mut Vec<u8>,
     agent: &AgentClass,
-    country: Option<[u8; 2]>,
     status: u16,
     method: Method,
     counts_as_visitor: bool,
 ) {
     out.clear();
     out.extend_from_slice(&agent.dimensions);
-    if let Some(code) = country {
-        out.extend_from_slice(&code);
-    }
-    out.push(SEP);
     out.extend_from_slice(&[
         b'0' + (status / 100 % 10) as u8,
         b'0' + (status / 10 % 10) as u8,
@@ -62,17 +56,12 @@ pub fn read_key(key: &[u8]) -> Profile<'_> {
     let mut fields = key.split(|&b| b == SEP);
     let mut next = || fields.next().unwrap_or_default();
     let (browser, os, device, bot) = (next(), next(), next(), next());
-    let (country, status, method, flag) = (next(), next(), next(), next());
+    let (status, method, flag) = (next(), next(), next());
     Profile {
         browser,
         os,
         device,
         bot: (!bot.is_empty()).then_some(bot),
-        country: if country.is_empty() {
-            UNKNOWN_COUNTRY
-        } else {
-            country
-        },
         status,
         method,
         counts_as_visitor: flag == [1],
@@ -94,7 +83,7 @@ mod tests {
             .classify(b"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
             .clone();
         let mut key = Vec::new();
-        write_key(&mut key, &chrome, Some(*b"DE"), 404, Method::Get, true);
+        write_key(&mut key, &chrome, 404, Method::Get, true);
         assert_eq!(
             read_key(&key),
             Profile {
@@ -102,16 +91,15 @@ mod tests {
                 os: b"Windows 10",
                 device: b"desktop",
                 bot: None,
-                country: b"DE",
                 status: b"404",
                 method: b"GET",
                 counts_as_visitor: true,
             }
         );
-        write_key(&mut key, &bot, None, 200, Method::Head, false);
+        write_key(&mut key, &bot, 200, Method::Head, false);
         let read = read_key(&key);
         assert_eq!(read.bot, Some(&b"Googlebot"[..]));
-        assert_eq!((read.device, read.country), (&b"bot"[..], UNKNOWN_COUNTRY));
+        assert_eq!(read.device, &b"bot"[..]);
         assert_eq!((read.status, read.method), (&b"200"[..], &b"HEAD"[..]));
         assert!(!read.counts_as_visitor);
     }
