@@ -131,7 +131,7 @@ impl Analyzer {
                     .reduce(
                         || Stats::new(self.plan.visit_gap, self.plan.window),
                         // Into the larger part: merging a worker's counts into the empty
-                        // identity would copy every per-visitor entry and double the peak.
+                        // identity would copy every row and visitor set it holds.
                         |a, b| {
                             let (mut larger, smaller) =
                                 if a.hits >= b.hits { (a, b) } else { (b, a) };

@@ -412,16 +412,6 @@ impl SharedSessions {
         }
     }
 
-    /// As [`Sessions::add`].
-    #[inline]
-    pub fn add(&self, visitor: VisitorKey, t: UnixSeconds, activity: Option<(bool, bool)>) {
-        let window = self.window.window_of(t);
-        let mut shard = self.shards[shard_of(visitor.0)]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        shard.add(self.gap, window, visitor.0, secs(t), activity);
-    }
-
     /// A worker's batch of hits for this store.
     pub fn batch(&self) -> SessionBatch<'_> {
         SessionBatch {
@@ -648,8 +638,8 @@ mod tests {
             (reversed.visits(), reversed.likely_automated()),
             (visits, automated)
         );
-        // No order at all, split five ways: two own stores, the shared one directly and
-        // through two batches (one flushed, one dropped).
+        // No order at all, split four ways: two own stores, and the shared one through two
+        // batches (one flushed, one dropped).
         rng.shuffle(&mut hits);
         let shared = SharedSessions::new(1800, VisitorWindow::Day);
         let (mut a, mut b) = (sessions(), sessions());
@@ -658,8 +648,7 @@ mod tests {
             match i % 5 {
                 0 => a.add(k, t, act),
                 1 => b.add(k, t, act),
-                2 => shared.add(k, t, act),
-                3 => batch.add(k, t, act),
+                2 | 3 => batch.add(k, t, act),
                 _ => other_batch.add(k, t, act),
             }
         }
