@@ -165,7 +165,7 @@ pub struct Anonymizer<'p> {
     agents: AgentClassifier,
     countries: CountryLookup,
     page: Vec<u8>,
-    /// Page keys by request target.
+    /// Scrubbed paths by path; the query is finished per line.
     pages: Memo,
     referrer: Vec<u8>,
     /// Referrer row keys by referrer host.
@@ -242,9 +242,12 @@ impl<'p> Anonymizer<'p> {
         let is_asset = fetched && is_asset(&policy.asset_extensions, path);
         let is_page_view = fetched && !is_asset;
         if is_page_view {
-            self.pages.value_into([path, query], &mut self.page, |out| {
-                policy.url.scrub_parts_into(path, query, out)
+            // perf: keyed by the path alone, the memo hit on 88% of page views of a generated
+            // log, where 5% carry a unique query; by the path it hits on all but the first.
+            self.pages.value_into([path, b""], &mut self.page, |out| {
+                policy.url.scrub_segments_into(path, out)
             });
+            policy.url.finish_page_key(query, &mut self.page);
         } else {
             self.page.clear();
         }

@@ -122,6 +122,14 @@ impl UrlPolicy {
 
     /// Like [`Self::scrub_path_into`], for logs that write path and query apart.
     pub fn scrub_parts_into(&self, path: &[u8], query: &[u8], out: &mut Vec<u8>) {
+        self.scrub_segments_into(path, out);
+        self.finish_page_key(query, out);
+    }
+
+    /// The first half of [`Self::scrub_parts_into`]: writes the scrubbed segments of `path` into
+    /// `out` (cleared first). It depends on the path alone, so a memo can hold it while the
+    /// query, unique on many lines, is finished per line.
+    pub fn scrub_segments_into(&self, path: &[u8], out: &mut Vec<u8>) {
         out.clear();
         for (i, seg) in path.split(|&b| b == b'/').enumerate() {
             if i > 0 {
@@ -133,7 +141,14 @@ impl UrlPolicy {
             };
             out.extend_from_slice(classify_segment(seg).unwrap_or(seg));
         }
-        self.keep_allowed_params(query, out);
+    }
+
+    /// The second half of [`Self::scrub_parts_into`]: appends the allowlisted parameters of
+    /// `query` to the scrubbed path in `out` and caps the key's length.
+    pub fn finish_page_key(&self, query: &[u8], out: &mut Vec<u8>) {
+        if !query.is_empty() {
+            self.keep_allowed_params(query, out);
+        }
         if out.len() > MAX_PAGE_LEN {
             let mut cut = MAX_PAGE_LEN;
             // Do not cut a UTF-8 sequence in two.
