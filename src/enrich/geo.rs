@@ -5,9 +5,8 @@
 //! country or city database (GeoLite2, DB-IP). Look-ups only ever see the truncated prefix, and
 //! each worker remembers the answer per prefix.
 
-use super::country_table::V4Countries;
 use crate::privacy::ip::IpPrefix;
-use maxminddb::{LookupResult, Reader, WithinOptions};
+use maxminddb::{Reader, WithinOptions};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -21,7 +20,7 @@ pub const UNKNOWN_COUNTRY: &[u8] = b"(unknown)";
 /// The built-in database (ip-location-db `geo-whois-asn-country`, 2026-06-17).
 const BUILTIN_DB: &[u8] = include_bytes!("../../data/geoip/geo-whois-asn-country.mmdb");
 
-/// IPv6 prefixes remembered per worker before the cache starts afresh.
+/// Prefixes remembered per worker before the cache starts afresh.
 const CACHE_LIMIT: usize = 1 << 16;
 
 /// Why a database cannot be used; every message names the file.
@@ -59,8 +58,6 @@ struct IsoCode<'a> {
 /// An opened country database, shared by all workers.
 pub struct GeoDb {
     reader: Reader<Cow<'static, [u8]>>,
-    /// IPv4 countries as intervals, read out of `reader` block by block.
-    v4: V4Countries,
     description: String,
 }
 
@@ -123,7 +120,6 @@ impl GeoDb {
         };
         Ok(GeoDb {
             reader,
-            v4: V4Countries::default(),
             description,
         })
     }
@@ -134,39 +130,22 @@ impl GeoDb {
     }
 
     /// The two-letter code of the country `addr` is in, upper case. Private, reserved and
-    /// documentation addresses are in no country, whatever a database says about them. IPv4
-    /// addresses are answered from the interval table, IPv6 ones from the database's tree.
+    /// documentation addresses are in no country, whatever a database says about them.
     pub fn country(&self, addr: IpAddr) -> Option<[u8; 2]> {
         if !is_public(addr) {
             return None;
         }
-        match addr {
-            IpAddr::V4(v4) => self.v4.country(&self.reader, v4, record_code),
-            IpAddr::V6(_) => record_code(&self.reader.lookup(addr).ok()?),
+        let found = self.reader.lookup(addr).ok()?;
+        let record: CountryRecord<'_> = found.decode().ok()??;
+        let code = record
+            .country_code
+            .or_else(|| record.country.and_then(|c| c.iso_code))?;
+        match code.as_bytes() {
+            &[a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()])
+            }
+            _ => None,
         }
-    }
-
-    /// [`Self::country`] straight from the database's tree, which the table must agree with.
-    #[cfg(test)]
-    fn country_in_tree(&self, addr: IpAddr) -> Option<[u8; 2]> {
-        if !is_public(addr) {
-            return None;
-        }
-        record_code(&self.reader.lookup(addr).ok()?)
-    }
-}
-
-/// The country code of one database record, upper case, if it has a well-formed one.
-fn record_code(found: &LookupResult<'_, Cow<'static, [u8]>>) -> Option<[u8; 2]> {
-    let record: CountryRecord<'_> = found.decode().ok()??;
-    let code = record
-        .country_code
-        .or_else(|| record.country.and_then(|c| c.iso_code))?;
-    match code.as_bytes() {
-        &[a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
-            Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()])
-        }
-        _ => None,
     }
 }
 
@@ -215,8 +194,7 @@ fn has_countries(reader: &Reader<Cow<'static, [u8]>>) -> Result<bool, maxminddb:
     Ok(false)
 }
 
-/// Per-worker country look-ups: IPv4 from the shared interval table, IPv6 through a cache per
-/// truncated prefix.
+/// Per-worker country look-ups with a cache per truncated prefix.
 pub struct CountryLookup {
     db: Option<Arc<GeoDb>>,
     cache: FxHashMap<IpPrefix, [u8; 2]>,
@@ -238,9 +216,6 @@ impl CountryLookup {
     /// The country code of `prefix`, or `None` when unknown. `[0, 0]` marks a cached miss.
     pub fn country(&mut self, prefix: IpPrefix) -> Option<[u8; 2]> {
         let db = self.db.as_ref()?;
-        if prefix.addr.is_ipv4() {
-            return db.country(prefix.addr);
-        }
         self.lookups += 1;
         let code = match self.cache.get(&prefix) {
             Some(&code) => code,
@@ -257,7 +232,7 @@ impl CountryLookup {
         (code != [0, 0]).then_some(code)
     }
 
-    /// IPv6 look-ups made and how many of them missed the cache.
+    /// Look-ups made and how many of them missed the cache.
     pub fn cache_counts(&self) -> (u64, u64) {
         (self.lookups, self.misses)
     }
@@ -291,53 +266,13 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_lookups_are_cached_per_prefix() {
+    fn lookups_are_cached_per_prefix() {
         let mut geo = CountryLookup::new(Some(GeoDb::builtin()));
-        let prefix = crate::privacy::ip::truncate("2001:67c:2e8::1".parse().unwrap(), 24, 48);
-        assert_eq!(geo.country(prefix), Some(*b"NL"));
-        assert_eq!(geo.country(prefix), Some(*b"NL"));
+        let prefix = crate::privacy::ip::truncate("8.8.8.8".parse().unwrap(), 24, 48);
+        assert_eq!(geo.country(prefix), Some(*b"US"));
+        assert_eq!(geo.country(prefix), Some(*b"US"));
         assert_eq!(geo.cache_counts(), (2, 1));
-        let v4 = crate::privacy::ip::truncate("8.8.8.8".parse().unwrap(), 24, 48);
-        assert_eq!(geo.country(v4), Some(*b"US"));
-        assert_eq!(geo.cache_counts(), (2, 1), "IPv4 goes to the table");
         assert_eq!(CountryLookup::new(None).country(prefix), None);
-    }
-
-    /// The addresses either side of every interval start of `first_octets`' blocks, and a
-    /// spread of addresses over the whole IPv4 space.
-    fn probe_addresses(db: &GeoDb, first_octets: &[u8]) -> Vec<std::net::Ipv4Addr> {
-        let mut probes = Vec::new();
-        for &a in first_octets {
-            let x = u32::from(a) << 24;
-            db.country(std::net::Ipv4Addr::from(x).into());
-            for start in db.v4.starts_of(a) {
-                probes.extend([start.saturating_sub(1), start, start | 0xff]);
-            }
-        }
-        let mut x = 0x0100_0000u32;
-        while let Some(next) = x.checked_add(0x0001_0201) {
-            probes.push(x);
-            x = next;
-        }
-        probes.into_iter().map(std::net::Ipv4Addr::from).collect()
-    }
-
-    #[test]
-    fn the_ipv4_table_agrees_with_the_database_tree() {
-        let db = GeoDb::builtin();
-        // Blocks of every registry and the one of the documentation and private ranges.
-        let probes = probe_addresses(&db, &[8, 41, 81, 129, 193, 202, 203]);
-        assert!(probes.len() > 10_000, "{}", probes.len());
-        let mut placed = 0;
-        for addr in probes {
-            let want = db.country_in_tree(addr.into());
-            assert_eq!(db.country(addr.into()), want, "{addr}");
-            placed += usize::from(want.is_some());
-        }
-        assert!(
-            placed > 5_000,
-            "most public addresses have a country: {placed}"
-        );
     }
 
     #[test]

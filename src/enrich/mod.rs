@@ -5,5 +5,4 @@
 //! class goes on. Countries are looked up on the truncated prefix only.
 
 pub mod agent;
-pub mod country_table;
 pub mod geo;
