@@ -147,7 +147,7 @@ impl Analyzer {
         });
         // Every worker wrote its visits to the one shared store.
         stats.sessions = shared.into_sessions();
-        stats.flush_profiles();
+        stats.flush_pending();
         Ok(Analysis {
             stats,
             inputs: summaries,

@@ -136,7 +136,7 @@ impl Report {
     pub fn build(analysis: Analysis, plan: &Plan, min_visitors: u64) -> Report {
         let complete = analysis.complete();
         let mut stats = analysis.stats;
-        stats.flush_profiles();
+        stats.flush_pending();
         let names: Vec<String> = analysis.inputs.iter().map(|i| i.name.clone()).collect();
         let inputs = analysis
             .inputs

@@ -144,8 +144,9 @@ pub struct Row {
 }
 
 impl Row {
+    /// Counts one hit, by `visitor` when the hit counts toward visitors.
     #[inline]
-    fn count(&mut self, visitor: Option<VisitorKey>) {
+    pub fn count(&mut self, visitor: Option<VisitorKey>) {
         self.hits += 1;
         if let Some(v) = visitor {
             self.visitors.insert(v);

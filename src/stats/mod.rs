@@ -13,9 +13,30 @@ use crate::format::MalformedReason;
 use crate::format::time::UnixSeconds;
 use crate::privacy::Event;
 use crate::privacy::visitor::VisitorWindow;
-use counter::{Table, VisitorSet};
+use counter::{Row, Table, VisitorSet};
 use sessions::Sessions;
 use timeline::Timeline;
+
+/// Country rows held by code: one per pair of letters `AA` to `ZZ`, and one for unknown.
+const COUNTRY_SLOTS: usize = 26 * 26 + 1;
+
+/// The slot of a country code of two upper-case letters, or of no country; `None` for a code
+/// of any other shape, which goes to the table as it is.
+#[inline]
+fn country_slot(code: Option<[u8; 2]>) -> Option<usize> {
+    match code {
+        None => Some(COUNTRY_SLOTS - 1),
+        Some([a @ b'A'..=b'Z', b @ b'A'..=b'Z']) => {
+            Some(usize::from(a - b'A') * 26 + usize::from(b - b'A'))
+        }
+        Some(_) => None,
+    }
+}
+
+/// The country code of a slot; `None` for the unknown slot.
+fn country_of_slot(slot: usize) -> Option<[u8; 2]> {
+    (slot < COUNTRY_SLOTS - 1).then(|| [b'A' + (slot / 26) as u8, b'A' + (slot % 26) as u8])
+}
 
 /// Where a malformed line is: input number (in command-line order), line number (from 1), reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,6 +91,12 @@ pub struct Stats {
     pub malformed_examples: Vec<LineRef>,
     /// Hits per line profile not yet spread into the tables above (see [`profile`]).
     profiles: Table,
+    /// The `(unresolved)` row of `host_domains`, which most lines count, held apart until
+    /// [`Self::flush_pending`]: no key to hash and look up per line.
+    unresolved_hosts: Row,
+    /// The rows of `countries` by [`country_slot`], held apart until [`Self::flush_pending`]
+    /// for the same reason.
+    country_rows: Box<[Row]>,
     /// Scratch space for a line's profile key.
     profile_key: Vec<u8>,
 }
@@ -103,6 +130,8 @@ impl Stats {
             daily: Timeline::daily(),
             malformed_examples: Vec::new(),
             profiles: Table::with_max_rows(usize::MAX),
+            unresolved_hosts: Row::default(),
+            country_rows: (0..COUNTRY_SLOTS).map(|_| Row::default()).collect(),
             profile_key: Vec::with_capacity(96),
         }
     }
@@ -136,7 +165,12 @@ impl Stats {
             self.pages.add(event.page, visitor);
         }
         self.referrers.add(event.referrer, visitor);
-        self.host_domains.add(event.host_domain, visitor);
+        // Clients logged by address are the `(unresolved)` host row.
+        if event.client_prefix.is_some() {
+            self.unresolved_hosts.count(visitor);
+        } else {
+            self.host_domains.add(event.host_domain, visitor);
+        }
         profile::write_key(
             &mut self.profile_key,
             agent,
@@ -144,13 +178,16 @@ impl Stats {
             event.method,
             counts_as_visitor,
         );
-        let country = event.country.as_ref().map_or(UNKNOWN_COUNTRY, |c| &c[..]);
-        self.countries.add(country, visitor);
+        match (country_slot(event.country), event.country) {
+            (Some(slot), _) => self.country_rows[slot].count(visitor),
+            // A code of another shape keeps a row of its own.
+            (None, code) => self.countries.add(&code.unwrap_or_default(), visitor),
+        }
         // Bots' own table counts their clients even when they are not visitors.
         self.profiles
             .add_sized(&self.profile_key, Some(event.visitor), event.bytes);
         if self.profiles.len() >= profile::FLUSH_ROWS {
-            self.flush_profiles();
+            self.spread_profiles();
         }
         if !event.language.is_empty() {
             self.languages.add(event.language, visitor);
@@ -159,12 +196,43 @@ impl Stats {
         self.daily.add(event.time, page_view, visitor);
     }
 
-    /// Spreads the counted profiles into the browser, OS, device, bot, status and
-    /// method tables. Merging and reporting do it; call it before reading those tables.
-    pub fn flush_profiles(&mut self) {
+    /// Moves every count held apart for speed into its table: the line profiles into the
+    /// browser, OS, device, bot, status and method tables, the `(unresolved)` host row and the
+    /// country rows. Merging and reporting do it; call it before reading the tables.
+    pub fn flush_pending(&mut self) {
+        self.spread_profiles();
+        let unresolved = std::mem::take(&mut self.unresolved_hosts);
+        let countries = std::mem::replace(
+            &mut self.country_rows,
+            (0..COUNTRY_SLOTS).map(|_| Row::default()).collect(),
+        );
+        self.fold_held_rows(&unresolved, &countries);
+    }
+
+    fn spread_profiles(&mut self) {
         let profiles = std::mem::replace(&mut self.profiles, Table::with_max_rows(usize::MAX));
         for (key, row) in profiles.rows() {
             self.spread_profile(key, row);
+        }
+    }
+
+    /// Adds a held `(unresolved)` host row and held country rows to their tables.
+    fn fold_held_rows(&mut self, unresolved: &Row, countries: &[Row]) {
+        if unresolved.hits > 0 {
+            self.host_domains.add_row(
+                crate::privacy::UNRESOLVED,
+                unresolved.hits,
+                unresolved.bytes,
+                Some(&unresolved.visitors),
+            );
+        }
+        for (slot, row) in countries.iter().enumerate() {
+            if row.hits > 0 {
+                let code = country_of_slot(slot);
+                let key: &[u8] = code.as_ref().map_or(UNKNOWN_COUNTRY, |c| &c[..]);
+                self.countries
+                    .add_row(key, row.hits, row.bytes, Some(&row.visitors));
+            }
         }
     }
 
@@ -205,10 +273,11 @@ impl Stats {
 
     /// Adds everything counted in `other`.
     pub fn merge(&mut self, other: &Stats) {
-        self.flush_profiles();
+        self.flush_pending();
         for (key, row) in other.profiles.rows() {
             self.spread_profile(key, row);
         }
+        self.fold_held_rows(&other.unresolved_hosts, &other.country_rows);
         self.hits += other.hits;
         self.page_views += other.page_views;
         self.bytes += other.bytes;
@@ -237,5 +306,27 @@ impl Stats {
             .extend_from_slice(&other.malformed_examples);
         self.malformed_examples.sort_unstable();
         self.malformed_examples.truncate(MALFORMED_EXAMPLES);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_country_code_has_a_slot_of_its_own() {
+        let mut seen = std::collections::HashSet::new();
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                let slot = country_slot(Some([a, b])).unwrap();
+                assert!(seen.insert(slot));
+                assert_eq!(country_of_slot(slot), Some([a, b]));
+            }
+        }
+        let unknown = country_slot(None).unwrap();
+        assert!(seen.insert(unknown) && seen.len() == COUNTRY_SLOTS);
+        assert_eq!(country_of_slot(unknown), None);
+        assert_eq!(country_slot(Some(*b"us")), None);
+        assert_eq!(country_slot(Some(*b"1A")), None);
     }
 }
