@@ -167,6 +167,7 @@ impl Stats {
         self.referrers.add(event.referrer, visitor);
         // Clients logged by address are the `(unresolved)` host row.
         if event.client_prefix.is_some() {
+            debug_assert_eq!(event.host_domain, crate::privacy::UNRESOLVED);
             self.unresolved_hosts.count(visitor);
         } else {
             self.host_domains.add(event.host_domain, visitor);
