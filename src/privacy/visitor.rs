@@ -128,7 +128,7 @@ impl VisitorKeyer<'_> {
         // counts the message length.
         let mut hasher = SipHasher24::new_with_keys(secret.0[0], secret.0[1]);
         hasher.write(identity);
-        hasher.write(&agent.to_bytes());
+        hasher.write(&agent.0);
         VisitorKey(hasher.finish())
     }
 }
@@ -137,17 +137,9 @@ impl VisitorKeyer<'_> {
 ///
 /// Workers cache it with the agent's class, so the per-line visitor key hashes 16 bytes instead
 /// of the whole agent (a hundred bytes or more). Like the agent itself it lives in memory only.
+/// Held as the bytes the visitor key hashes, so they are laid out once per agent, not per line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AgentDigest([u64; 2]);
-
-impl AgentDigest {
-    fn to_bytes(self) -> [u8; 16] {
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&self.0[0].to_le_bytes());
-        bytes[8..].copy_from_slice(&self.0[1].to_le_bytes());
-        bytes
-    }
-}
+pub struct AgentDigest([u8; 16]);
 
 /// The digest of `agent`; the same in every worker of one process.
 pub fn agent_digest(agent: &[u8]) -> AgentDigest {
@@ -155,8 +147,7 @@ pub fn agent_digest(agent: &[u8]) -> AgentDigest {
     let secret = SECRET.get_or_init(Secret::random);
     let mut hasher = siphasher::sip128::SipHasher24::new_with_keys(secret.0[0], secret.0[1]);
     hasher.write(agent);
-    let h = siphasher::sip128::Hasher128::finish128(&hasher);
-    AgentDigest([h.h1, h.h2])
+    AgentDigest(siphasher::sip128::Hasher128::finish128(&hasher).as_bytes())
 }
 
 #[cfg(test)]
