@@ -48,13 +48,13 @@ fn parse_plain_v6(field: &[u8]) -> Option<Ipv6Addr> {
     if !(2..=39).contains(&field.len()) {
         return None;
     }
-    // Groups before and after the `::`, if there is one.
-    let (mut head, mut tail) = ([0u16; 8], [0u16; 8]);
-    let (mut heads, mut tails) = (0, 0);
-    let mut gap = false;
+    // The groups in order, and where the `::` stands among them, if there is one.
+    let mut groups = [0u16; 8];
+    let mut count = 0;
+    let mut gap = None;
     let mut i = 0;
     if field.starts_with(b"::") {
-        gap = true;
+        gap = Some(0);
         i = 2;
     } else if field[0] == b':' {
         return None;
@@ -72,16 +72,11 @@ fn parse_plain_v6(field: &[u8]) -> Option<Ipv6Addr> {
             value = value * 16 + u32::from(digit);
             i += 1;
         }
-        if !(1..=4).contains(&(i - start)) || heads + tails == 8 {
+        if !(1..=4).contains(&(i - start)) || count == 8 {
             return None;
         }
-        if gap {
-            tail[tails] = value as u16;
-            tails += 1;
-        } else {
-            head[heads] = value as u16;
-            heads += 1;
-        }
+        groups[count] = value as u16;
+        count += 1;
         if i == field.len() {
             break;
         }
@@ -90,22 +85,25 @@ fn parse_plain_v6(field: &[u8]) -> Option<Ipv6Addr> {
         }
         i += 1;
         if field.get(i) == Some(&b':') {
-            if gap {
+            if gap.is_some() {
                 return None;
             }
-            gap = true;
+            gap = Some(count);
             i += 1;
         } else if i == field.len() {
             return None;
         }
     }
-    // A `::` stands for at least one group of zeros.
-    if (gap && heads + tails > 7) || (!gap && heads != 8) {
-        return None;
+    match gap {
+        // A `::` stands for at least one group of zeros: the groups after it move to the end.
+        Some(at) if count <= 7 => {
+            let after = count - at;
+            groups.copy_within(at..count, 8 - after);
+            groups[at..8 - after].fill(0);
+        }
+        None if count == 8 => {}
+        _ => return None,
     }
-    let mut groups = [0u16; 8];
-    groups[..heads].copy_from_slice(&head[..heads]);
-    groups[8 - tails..].copy_from_slice(&tail[..tails]);
     Some(Ipv6Addr::from(groups))
 }
 
