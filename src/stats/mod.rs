@@ -20,22 +20,28 @@ use timeline::Timeline;
 /// Country rows held by code: one per pair of letters `AA` to `ZZ`, and one for unknown.
 const COUNTRY_SLOTS: usize = 26 * 26 + 1;
 
-/// The slot of a country code of two upper-case letters, or of no country; `None` for a code
-/// of any other shape, which goes to the table as it is.
+/// The slot of clients in no known country.
+const UNKNOWN_SLOT: usize = COUNTRY_SLOTS - 1;
+
+/// The slot of a country code of two upper-case letters; `None` for a code of any other shape,
+/// which goes to the table as it is.
 #[inline]
-fn country_slot(code: Option<[u8; 2]>) -> Option<usize> {
+fn country_slot(code: [u8; 2]) -> Option<usize> {
     match code {
-        None => Some(COUNTRY_SLOTS - 1),
-        Some([a @ b'A'..=b'Z', b @ b'A'..=b'Z']) => {
+        [a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => {
             Some(usize::from(a - b'A') * 26 + usize::from(b - b'A'))
         }
-        Some(_) => None,
+        _ => None,
     }
+}
+
+fn empty_country_rows() -> Box<[Row]> {
+    (0..COUNTRY_SLOTS).map(|_| Row::default()).collect()
 }
 
 /// The country code of a slot; `None` for the unknown slot.
 fn country_of_slot(slot: usize) -> Option<[u8; 2]> {
-    (slot < COUNTRY_SLOTS - 1).then(|| [b'A' + (slot / 26) as u8, b'A' + (slot % 26) as u8])
+    (slot < UNKNOWN_SLOT).then(|| [b'A' + (slot / 26) as u8, b'A' + (slot % 26) as u8])
 }
 
 /// Where a malformed line is: input number (in command-line order), line number (from 1), reason.
@@ -94,7 +100,7 @@ pub struct Stats {
     /// The `(unresolved)` row of `host_domains`, which most lines count, held apart until
     /// [`Self::flush_pending`]: no key to hash and look up per line.
     unresolved_hosts: Row,
-    /// The rows of `countries` by [`country_slot`], held apart until [`Self::flush_pending`]
+    /// The rows of `countries` by [`country_slot`] (and [`UNKNOWN_SLOT`]), held apart until [`Self::flush_pending`]
     /// for the same reason.
     country_rows: Box<[Row]>,
     /// Scratch space for a line's profile key.
@@ -131,7 +137,7 @@ impl Stats {
             malformed_examples: Vec::new(),
             profiles: Table::with_max_rows(usize::MAX),
             unresolved_hosts: Row::default(),
-            country_rows: (0..COUNTRY_SLOTS).map(|_| Row::default()).collect(),
+            country_rows: empty_country_rows(),
             profile_key: Vec::with_capacity(96),
         }
     }
@@ -179,10 +185,11 @@ impl Stats {
             event.method,
             counts_as_visitor,
         );
-        match (country_slot(event.country), event.country) {
-            (Some(slot), _) => self.country_rows[slot].count(visitor),
+        match event.country.map(|code| (code, country_slot(code))) {
+            Some((_, Some(slot))) => self.country_rows[slot].count(visitor),
             // A code of another shape keeps a row of its own.
-            (None, code) => self.countries.add(&code.unwrap_or_default(), visitor),
+            Some((code, None)) => self.countries.add(&code, visitor),
+            None => self.country_rows[UNKNOWN_SLOT].count(visitor),
         }
         // Bots' own table counts their clients even when they are not visitors.
         self.profiles
@@ -203,10 +210,7 @@ impl Stats {
     pub fn flush_pending(&mut self) {
         self.spread_profiles();
         let unresolved = std::mem::take(&mut self.unresolved_hosts);
-        let countries = std::mem::replace(
-            &mut self.country_rows,
-            (0..COUNTRY_SLOTS).map(|_| Row::default()).collect(),
-        );
+        let countries = std::mem::replace(&mut self.country_rows, empty_country_rows());
         self.fold_held_rows(&unresolved, &countries);
     }
 
@@ -319,15 +323,14 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for a in b'A'..=b'Z' {
             for b in b'A'..=b'Z' {
-                let slot = country_slot(Some([a, b])).unwrap();
+                let slot = country_slot([a, b]).unwrap();
                 assert!(seen.insert(slot));
                 assert_eq!(country_of_slot(slot), Some([a, b]));
             }
         }
-        let unknown = country_slot(None).unwrap();
-        assert!(seen.insert(unknown) && seen.len() == COUNTRY_SLOTS);
-        assert_eq!(country_of_slot(unknown), None);
-        assert_eq!(country_slot(Some(*b"us")), None);
-        assert_eq!(country_slot(Some(*b"1A")), None);
+        assert!(seen.insert(UNKNOWN_SLOT) && seen.len() == COUNTRY_SLOTS);
+        assert_eq!(country_of_slot(UNKNOWN_SLOT), None);
+        assert_eq!(country_slot(*b"us"), None);
+        assert_eq!(country_slot(*b"1A"), None);
     }
 }
