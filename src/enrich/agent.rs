@@ -693,9 +693,12 @@ mod tests {
         }
         assert!(agents.len() > 150, "{}", agents.len());
         assert!(
-            spiders > 10 && claimed > 0,
+            spiders > 10 && claimed >= 6,
             "{spiders} spiders, {claimed} claimed first"
         );
+        let kindle = &agents[agents.len() - 7];
+        assert!(kindle.contains("KFTT") && kindle.contains("Silk/3.4"));
+        assert!(c.spider_candidates.extract(kindle).is_some() && !c.is_spider(kindle));
     }
 
     #[test]
