@@ -271,9 +271,12 @@ impl Shard {
                 if self.sealed.iter().any(|run| run.window == window) {
                     self.max_open += 1;
                 }
+                // perf: sized like the window before it, since a site's days are alike;
+                // grown from empty, the map rehashed every key about twice a window.
+                let expected = self.open.last().map_or(0, |w| w.visitors.len());
                 self.open.push(OpenWindow {
                     window,
-                    visitors: FxHashMap::default(),
+                    visitors: FxHashMap::with_capacity_and_hasher(expected, Default::default()),
                 });
                 while self.open.len() > self.max_open {
                     let oldest = self.open.remove(0);
