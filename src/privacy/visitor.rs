@@ -193,6 +193,26 @@ mod tests {
     }
 
     #[test]
+    fn one_call_and_streamed_hashing_give_the_same_key() {
+        let secrets = WindowSecrets::new(VisitorWindow::Day);
+        let mut keyer = secrets.keyer();
+        let agent = agent_digest(b"Mozilla/5.0");
+        let secret = secrets.secret_of(VisitorWindow::Day.window_of(1000));
+        // Both sides of the one-call limit, IPv4 and IPv6 lengths among them.
+        for len in 0..=ONE_SHOT_IDENTITY + 8 {
+            let identity: Vec<u8> = (0..len as u8).map(|i| i.wrapping_mul(37)).collect();
+            let mut streamed = SipHasher24::new_with_keys(secret.0[0], secret.0[1]);
+            streamed.write(&identity);
+            streamed.write(&agent.0);
+            assert_eq!(
+                keyer.key(1000, &identity, agent),
+                VisitorKey(streamed.finish()),
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
     fn a_new_day_has_an_unlinkable_key() {
         let secrets = WindowSecrets::new(VisitorWindow::Day);
         let mut k = secrets.keyer();
