@@ -60,15 +60,21 @@ impl PerVisitor {
             self.activity.add(t, page_view, asset);
         }
         // Lines mostly come in time order: try the latest span first.
-        if let Some(last) = self.spans.last_mut()
-            && t >= last.0
-            && t.saturating_sub(last.1) < gap
-        {
-            last.1 = last.1.max(t);
-            return;
-        }
+        let in_order = match self.spans.last_mut() {
+            Some(last) if t >= last.0 => {
+                if t.saturating_sub(last.1) < gap {
+                    last.1 = last.1.max(t);
+                    return;
+                }
+                true
+            }
+            Some(_) => false,
+            None => true,
+        };
         self.spans.push((t, t));
-        if self.spans.len() > 1 {
+        // A hit a gap or more after the latest span starts a span after all of them: the
+        // spans stay sorted and apart, so only a hit from before the latest needs the sort.
+        if !in_order {
             normalise(&mut self.spans, gap);
         }
     }
