@@ -265,8 +265,10 @@ fn enrichment(c: &mut Criterion) {
 fn sketches(c: &mut Criterion) {
     use hyperloglogplus::{HyperLogLog, HyperLogLogPlus};
     use logveil::stats::hll::DenseHll;
+    // Uniform, as visitor keys (keyed SipHash outputs) are.
+    let hasher = siphasher::sip::SipHasher24::new_with_keys(0x5EED, 0xC0FFEE);
     let keys: Vec<u64> = (0..5_000u64)
-        .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29))
+        .map(|i| hasher.hash(&i.to_le_bytes()))
         .collect();
     let mut group = c.benchmark_group("row_sketch");
     group.throughput(Throughput::Elements(keys.len() as u64));

@@ -331,8 +331,7 @@ mod tests {
     use super::*;
 
     fn keys(range: std::ops::Range<u64>) -> impl Iterator<Item = VisitorKey> {
-        // A bijective mix, so keys look random as visitor keys do.
-        range.map(|i| VisitorKey(i.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29) ^ 0xA5A5))
+        crate::stats::hll::test_keys(range).map(VisitorKey)
     }
 
     #[test]
