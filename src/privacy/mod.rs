@@ -164,10 +164,10 @@ pub struct Anonymizer<'p> {
     times: TimeCache,
     agents: AgentClassifier,
     countries: CountryLookup,
+    /// A page key whose query is finished on this line.
     page: Vec<u8>,
     /// Scrubbed paths by path; the query is finished per line.
     pages: Memo,
-    referrer: Vec<u8>,
     /// Referrer row keys by referrer host.
     referrer_hosts: Memo,
     host: Vec<u8>,
@@ -185,7 +185,6 @@ impl<'p> Anonymizer<'p> {
             countries: CountryLookup::new(policy.geo.clone()),
             page: Vec::with_capacity(256),
             pages: Memo::default(),
-            referrer: Vec::with_capacity(64),
             referrer_hosts: Memo::default(),
             host: Vec::with_capacity(64),
             language: Vec::with_capacity(3),
@@ -243,29 +242,33 @@ impl<'p> Anonymizer<'p> {
             && path.first() == Some(&b'/');
         let is_asset = fetched && is_asset(&self.asset_extensions, path);
         let is_page_view = fetched && !is_asset;
-        if is_page_view {
+        let page: &[u8] = if is_page_view {
             // perf: keyed by path and query, the memo hit on 88% of a generated log's page
             // views, 5% of which carry a unique query; keyed by the path alone, it misses only
             // on a path's first view.
-            self.pages.value_into(path, &mut self.page, |out| {
-                policy.url.scrub_segments_into(path, out)
-            });
-            policy.url.finish_page_key(query, &mut self.page);
+            let scrubbed = self
+                .pages
+                .value(path, |out| policy.url.scrub_segments_into(path, out));
+            if policy.url.is_finished_page_key(query, scrubbed) {
+                scrubbed
+            } else {
+                self.page.clear();
+                self.page.extend_from_slice(scrubbed);
+                policy.url.finish_page_key(query, &mut self.page);
+                &self.page
+            }
         } else {
-            self.page.clear();
-        }
-        self.referrer.clear();
-        match referrer::referrer_host(raw.referrer) {
-            ReferrerHost::Direct => self.referrer.extend_from_slice(referrer::DIRECT),
-            ReferrerHost::Unknown => self.referrer.extend_from_slice(referrer::UNKNOWN),
+            b""
+        };
+        let referrer: &[u8] = match referrer::referrer_host(raw.referrer) {
+            ReferrerHost::Direct => referrer::DIRECT,
+            ReferrerHost::Unknown => referrer::UNKNOWN,
             ReferrerHost::Host(host) => {
                 let site = policy.site_domain.as_deref();
                 self.referrer_hosts
-                    .value_into(host, &mut self.referrer, |out| {
-                        referrer::host_key_into(host, site, out)
-                    });
+                    .value(host, |out| referrer::host_key_into(host, site, out))
             }
-        }
+        };
         language::primary_language_into(raw.accept_language, &mut self.language);
 
         Ok(Event {
@@ -276,12 +279,12 @@ impl<'p> Anonymizer<'p> {
             method,
             status: raw.status,
             bytes: raw.bytes,
-            page: &self.page,
+            page,
             is_page_view,
             is_asset,
             agent,
             country,
-            referrer: &self.referrer,
+            referrer,
             language: &self.language,
         })
     }
@@ -321,7 +324,10 @@ impl AssetExtensions {
     fn contains(&self, ext: &[u8]) -> bool {
         match pack_extension(ext) {
             Some(packed) => self.packed.binary_search(&packed).is_ok(),
-            None => self.long.iter().any(|known| known.eq_ignore_ascii_case(ext)),
+            None => self
+                .long
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(ext)),
         }
     }
 }

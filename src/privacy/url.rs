@@ -143,6 +143,14 @@ impl UrlPolicy {
         }
     }
 
+    /// True when `scrubbed` is already the page key of a target with `query`: no parameter
+    /// could be kept and the key is within the length cap, so [`Self::finish_page_key`] would
+    /// leave it as it is.
+    #[inline]
+    pub fn is_finished_page_key(&self, query: &[u8], scrubbed: &[u8]) -> bool {
+        (query.is_empty() || self.keep_query.is_empty()) && scrubbed.len() <= MAX_PAGE_LEN
+    }
+
     /// The second half of [`Self::scrub_parts_into`]: appends the allowlisted parameters of
     /// `query` to the scrubbed path in `out` and caps the key's length.
     pub fn finish_page_key(&self, query: &[u8], out: &mut Vec<u8>) {
@@ -215,6 +223,31 @@ pub fn strip_origin(target: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// A key said to be finished is one that finishing leaves as it is.
+        #[test]
+        fn a_finished_page_key_is_left_as_it_is(
+            scrubbed in "/[a-z:/]{0,300}",
+            query in "((utm_source|utm_medium|q)=[a-z]{0,3}&?){0,3}",
+            keep_none in proptest::bool::ANY,
+        ) {
+            let mut policy = UrlPolicy::default();
+            if keep_none {
+                policy.keep_query.clear();
+            }
+            // Short keys with no query are finished, so the check below is not vacuous.
+            proptest::prop_assert_eq!(
+                policy.is_finished_page_key(b"", scrubbed.as_bytes()),
+                scrubbed.len() <= MAX_PAGE_LEN
+            );
+            if policy.is_finished_page_key(query.as_bytes(), scrubbed.as_bytes()) {
+                let mut out = scrubbed.clone().into_bytes();
+                policy.finish_page_key(query.as_bytes(), &mut out);
+                proptest::prop_assert_eq!(out, scrubbed.into_bytes());
+            }
+        }
+    }
 
     fn scrub(target: &str) -> String {
         let mut out = Vec::new();
