@@ -2,8 +2,9 @@
 //! and [`Table`], the rows of one report dimension.
 
 use super::hll::DenseHll;
+use super::row_map::RowMap;
 use crate::privacy::visitor::VisitorKey;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 /// Sketch precision of the site-wide visitor count: 16 KiB, 0.81% standard error.
 pub const TOTAL_PRECISION: u8 = 14;
@@ -181,7 +182,7 @@ pub struct Dropped {
 /// their visitors are forgotten, so row visitors are never overstated and k-anonymity holds.
 #[derive(Debug, Clone)]
 pub struct Table {
-    rows: FxHashMap<Box<[u8]>, Row>,
+    rows: RowMap<Row>,
     dropped: Dropped,
     max_rows: usize,
 }
@@ -205,7 +206,7 @@ impl Table {
     /// A table that keeps at most `max_rows` rows (at least 2).
     pub fn with_max_rows(max_rows: usize) -> Table {
         Table {
-            rows: FxHashMap::default(),
+            rows: RowMap::default(),
             dropped: Dropped::default(),
             max_rows: max_rows.max(2),
         }
@@ -239,7 +240,7 @@ impl Table {
 
     /// The rows, in no particular order.
     pub fn rows(&self) -> impl Iterator<Item = (&[u8], &Row)> {
-        self.rows.iter().map(|(k, r)| (&k[..], r))
+        self.rows.iter()
     }
 
     /// Calls `f` on row `key`, created when new; the key is copied only then.
@@ -248,7 +249,7 @@ impl Table {
         match self.rows.get_mut(key) {
             Some(row) => f(row),
             None => {
-                f(self.rows.entry(key.into()).or_default());
+                f(self.rows.get_or_insert_with(key, Row::default));
                 if self.rows.len() > self.max_rows {
                     self.drop_lighter_half();
                 }
@@ -278,7 +279,7 @@ impl Table {
     }
 
     pub fn merge(&mut self, other: &Table) {
-        for (key, theirs) in &other.rows {
+        for (key, theirs) in other.rows.iter() {
             match self.rows.get_mut(key) {
                 Some(mine) => {
                     mine.hits += theirs.hits;
@@ -286,7 +287,7 @@ impl Table {
                     mine.visitors.merge(&theirs.visitors);
                 }
                 None => {
-                    self.rows.insert(key.clone(), theirs.clone());
+                    *self.rows.get_or_insert_with(key, Row::default) = theirs.clone();
                 }
             }
         }
@@ -412,7 +413,7 @@ mod tests {
     #[test]
     fn a_bounded_table_keeps_heavy_hitters_and_accounts_for_what_it_drops() {
         let mut t = Table::with_max_rows(100);
-        let mut truth: FxHashMap<Vec<u8>, u64> = FxHashMap::default();
+        let mut truth: rustc_hash::FxHashMap<Vec<u8>, u64> = Default::default();
         let visitor = keys(0..1).next();
         // 10 heavy keys, each seen every 50 lines, among 20,000 keys seen once.
         for i in 0..20_000u64 {

@@ -5,6 +5,7 @@ pub mod automation;
 pub mod counter;
 pub mod hll;
 pub mod profile;
+pub mod row_map;
 pub mod sessions;
 pub mod timeline;
 

