@@ -135,17 +135,32 @@ impl GeoDb {
         if !is_public(addr) {
             return None;
         }
-        let found = self.reader.lookup(addr).ok()?;
-        let record: CountryRecord<'_> = found.decode().ok()??;
-        let code = record
-            .country_code
-            .or_else(|| record.country.and_then(|c| c.iso_code))?;
-        match code.as_bytes() {
-            &[a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
-                Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()])
-            }
-            _ => None,
-        }
+        self.public_country(addr).0
+    }
+
+    /// The country of a public `addr` and the prefix length of the database network it is in:
+    /// every address of that network has the same answer.
+    fn public_country(&self, addr: IpAddr) -> (Option<[u8; 2]>, u8) {
+        let Ok(found) = self.reader.lookup(addr) else {
+            return (None, u8::MAX);
+        };
+        let network_len = found.network().map_or(u8::MAX, |n| n.prefix());
+        let code = found
+            .decode::<CountryRecord<'_>>()
+            .ok()
+            .flatten()
+            .and_then(|record| {
+                record
+                    .country_code
+                    .or_else(|| record.country.and_then(|c| c.iso_code))
+            })
+            .and_then(|code| match code.as_bytes() {
+                &[a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                    Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()])
+                }
+                _ => None,
+            });
+        (code, network_len)
     }
 }
 
@@ -194,12 +209,28 @@ fn has_countries(reader: &Reader<Cow<'static, [u8]>>) -> Result<bool, maxminddb:
     Ok(false)
 }
 
-/// Per-worker country look-ups with a cache per truncated prefix.
+/// Leading bits of the wide cache's keys: a database network this wide or wider answers for
+/// every address under the key.
+const WIDE_V4: u8 = 16;
+const WIDE_V6: u8 = 32;
+
+/// Per-worker country look-ups with a cache per truncated prefix, and one per `/16` (IPv4) or
+/// `/32` (IPv6) for answers the database gives for a network that wide or wider.
+///
+/// perf: on a generated log a fifth of the lines bring a prefix the first cache has not seen,
+/// and each walked the database tree (a cache miss or more) and decoded its record; the
+/// second cache answers a third of those (database look-ups 19% → 12% of the lines).
 pub struct CountryLookup {
     db: Option<Arc<GeoDb>>,
     cache: FxHashMap<IpPrefix, [u8; 2]>,
+    wide: FxHashMap<IpAddr, [u8; 2]>,
     lookups: u64,
     misses: u64,
+}
+
+/// `addr` cut to the wide cache's key.
+fn wide_key(addr: IpAddr) -> IpAddr {
+    crate::privacy::ip::truncate(addr, WIDE_V4, WIDE_V6).addr
 }
 
 impl CountryLookup {
@@ -208,6 +239,7 @@ impl CountryLookup {
         CountryLookup {
             db,
             cache: FxHashMap::default(),
+            wide: FxHashMap::default(),
             lookups: 0,
             misses: 0,
         }
@@ -215,16 +247,15 @@ impl CountryLookup {
 
     /// The country code of `prefix`, or `None` when unknown. `[0, 0]` marks a cached miss.
     pub fn country(&mut self, prefix: IpPrefix) -> Option<[u8; 2]> {
-        let db = self.db.as_ref()?;
+        self.db.as_ref()?;
         self.lookups += 1;
         let code = match self.cache.get(&prefix) {
             Some(&code) => code,
             None => {
-                self.misses += 1;
                 if self.cache.len() >= CACHE_LIMIT {
                     self.cache.clear();
                 }
-                let code = db.country(prefix.addr).unwrap_or([0, 0]);
+                let code = self.uncached(prefix.addr);
                 self.cache.insert(prefix, code);
                 code
             }
@@ -232,7 +263,32 @@ impl CountryLookup {
         (code != [0, 0]).then_some(code)
     }
 
-    /// Look-ups made and how many of them missed the cache.
+    /// The code of `addr` from the wide cache or the database; `[0, 0]` for none.
+    fn uncached(&mut self, addr: IpAddr) -> [u8; 2] {
+        let Some(db) = self.db.as_ref() else {
+            return [0, 0];
+        };
+        if !is_public(addr) {
+            return [0, 0];
+        }
+        let wide = wide_key(addr);
+        if let Some(&code) = self.wide.get(&wide) {
+            return code;
+        }
+        self.misses += 1;
+        let (code, network_len) = db.public_country(addr);
+        let code = code.unwrap_or([0, 0]);
+        let wide_len = if addr.is_ipv4() { WIDE_V4 } else { WIDE_V6 };
+        if network_len <= wide_len {
+            if self.wide.len() >= CACHE_LIMIT {
+                self.wide.clear();
+            }
+            self.wide.insert(wide, code);
+        }
+        code
+    }
+
+    /// Look-ups made and how many of them went to the database.
     pub fn cache_counts(&self) -> (u64, u64) {
         (self.lookups, self.misses)
     }
@@ -263,6 +319,47 @@ mod tests {
             assert_eq!(db.country(private.parse().unwrap()), None, "{private}");
         }
         assert!(db.description().contains("20"), "{}", db.description());
+    }
+
+    #[test]
+    fn cached_answers_are_the_database_answers() {
+        // Every /24 of a few /16s, some with reserved /24s inside (192.0.0.0/24 and the
+        // documentation 198.51.100.0/24 sit in otherwise public /16s), and IPv6 /48s.
+        let db = GeoDb::builtin();
+        let mut geo = CountryLookup::new(Some(db.clone()));
+        let mut rng = fastrand::Rng::with_seed(5);
+        let mut addrs: Vec<IpAddr> = Vec::new();
+        for (a, b) in [
+            (8, 8),
+            (192, 0),
+            (198, 51),
+            (81, 2),
+            (41, 0),
+            (203, 0),
+            (100, 64),
+        ] {
+            addrs.extend((0..=255u8).map(|c| IpAddr::from([a, b, c, 0])));
+        }
+        addrs.extend((0..3000).map(|_| IpAddr::from(rng.u32(..).to_be_bytes())));
+        addrs.extend((0..2000).map(|_| {
+            IpAddr::from(std::net::Ipv6Addr::from(
+                (u128::from(rng.u16(0x2000..0x2c00)) << 112) | u128::from(rng.u64(..)) << 48,
+            ))
+        }));
+        let mut seen = 0;
+        for round in 0..2 {
+            for &addr in &addrs {
+                let prefix = crate::privacy::ip::truncate(addr, 24, 48);
+                let want = db.country(prefix.addr);
+                assert_eq!(geo.country(prefix), want, "{addr} round {round}");
+                seen += u64::from(want.is_some());
+            }
+        }
+        assert!(seen > 1000, "{seen}");
+        // The wide cache answered for some prefixes the first cache had not seen.
+        let (lookups, misses) = geo.cache_counts();
+        assert!(misses < lookups / 2 && misses > 0, "{misses} of {lookups}");
+        assert!(!geo.wide.is_empty());
     }
 
     #[test]
