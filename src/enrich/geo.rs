@@ -228,9 +228,13 @@ pub struct CountryLookup {
     misses: u64,
 }
 
-/// `addr` cut to the wide cache's key.
+/// `addr` cut to the wide cache's key (its family kept as it is: no IPv6 form is read as the
+/// IPv4 address it may carry, so the two families never share a key).
 fn wide_key(addr: IpAddr) -> IpAddr {
-    crate::privacy::ip::truncate(addr, WIDE_V4, WIDE_V6).addr
+    match addr {
+        IpAddr::V4(v4) => IpAddr::V4((u32::from(v4) & (u32::MAX << (32 - WIDE_V4))).into()),
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & (u128::MAX << (128 - WIDE_V6))).into()),
+    }
 }
 
 impl CountryLookup {
