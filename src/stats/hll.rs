@@ -46,10 +46,9 @@ impl DenseHll {
     #[inline]
     pub fn insert(&mut self, key: u64) {
         let p = u32::from(self.precision);
-        let h = key;
-        let index = (h >> (64 - p)) as usize;
+        let index = (key >> (64 - p)) as usize;
         // The remaining bits, with a stop bit so that the rank is at most 64 - p + 1.
-        let rest = (h << p) | (1 << (p - 1));
+        let rest = (key << p) | (1 << (p - 1));
         let rank = rest.leading_zeros() as u8 + 1;
         let register = &mut self.registers[index];
         if rank > *register {
