@@ -237,6 +237,28 @@ fn wide_key(addr: IpAddr) -> IpAddr {
     }
 }
 
+/// The code of `addr` (`[0, 0]` for none) from the `wide` cache or from `db`, and whether
+/// `db` was asked.
+fn uncached(db: &GeoDb, wide: &mut FxHashMap<IpAddr, [u8; 2]>, addr: IpAddr) -> ([u8; 2], bool) {
+    if !is_public(addr) {
+        return ([0, 0], false);
+    }
+    let key = wide_key(addr);
+    if let Some(&code) = wide.get(&key) {
+        return (code, false);
+    }
+    let (code, network_len) = db.public_country(addr);
+    let code = code.unwrap_or([0, 0]);
+    let wide_len = if addr.is_ipv4() { WIDE_V4 } else { WIDE_V6 };
+    if network_len <= wide_len {
+        if wide.len() >= CACHE_LIMIT {
+            wide.clear();
+        }
+        wide.insert(key, code);
+    }
+    (code, true)
+}
+
 impl CountryLookup {
     /// Looks up in `db`; with `None`, every client is [`UNKNOWN_COUNTRY`].
     pub fn new(db: Option<Arc<GeoDb>>) -> CountryLookup {
@@ -251,7 +273,7 @@ impl CountryLookup {
 
     /// The country code of `prefix`, or `None` when unknown. `[0, 0]` marks a cached miss.
     pub fn country(&mut self, prefix: IpPrefix) -> Option<[u8; 2]> {
-        self.db.as_ref()?;
+        let db = self.db.as_deref()?;
         self.lookups += 1;
         let code = match self.cache.get(&prefix) {
             Some(&code) => code,
@@ -259,37 +281,13 @@ impl CountryLookup {
                 if self.cache.len() >= CACHE_LIMIT {
                     self.cache.clear();
                 }
-                let code = self.uncached(prefix.addr);
+                let (code, asked_db) = uncached(db, &mut self.wide, prefix.addr);
+                self.misses += u64::from(asked_db);
                 self.cache.insert(prefix, code);
                 code
             }
         };
         (code != [0, 0]).then_some(code)
-    }
-
-    /// The code of `addr` from the wide cache or the database; `[0, 0]` for none.
-    fn uncached(&mut self, addr: IpAddr) -> [u8; 2] {
-        let Some(db) = self.db.as_ref() else {
-            return [0, 0];
-        };
-        if !is_public(addr) {
-            return [0, 0];
-        }
-        let wide = wide_key(addr);
-        if let Some(&code) = self.wide.get(&wide) {
-            return code;
-        }
-        self.misses += 1;
-        let (code, network_len) = db.public_country(addr);
-        let code = code.unwrap_or([0, 0]);
-        let wide_len = if addr.is_ipv4() { WIDE_V4 } else { WIDE_V6 };
-        if network_len <= wide_len {
-            if self.wide.len() >= CACHE_LIMIT {
-                self.wide.clear();
-            }
-            self.wide.insert(wide, code);
-        }
-        code
     }
 
     /// Look-ups made and how many of them went to the database.
