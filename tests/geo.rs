@@ -83,6 +83,30 @@ fn countries_come_from_either_country_field_with_visitor_shares() {
 }
 
 #[test]
+fn reserved_slash24s_inside_a_wide_database_network_stay_unknown() {
+    // Each /16 holds a reserved /24 (192.0.0.0/24 for protocol assignments, 198.51.100.0/24
+    // for documentation); a public /24 of the same network is asked first.
+    let db = MmdbBuilder::new("test")
+        .country_code("192.0.0.0/16", "FR")
+        .country_code("198.51.0.0/16", "US")
+        .build();
+    let log = [
+        line("192.0.1.5", 1, FIREFOX),
+        line("192.0.0.9", 2, FIREFOX),
+        line("198.51.7.1", 3, FIREFOX),
+        line("198.51.100.20", 4, FIREFOX),
+        line("192.0.0.10", 5, FIREFOX),
+        line("192.0.2.1", 6, FIREFOX),
+    ]
+    .concat();
+    let json = with_db(db, &["--min-visitors", "0", "--threads", "1"], &log);
+    assert_eq!(
+        rows(&json, "countries"),
+        vec![row("(unknown)", 4, 4), row("FR", 1, 1), row("US", 1, 1)]
+    );
+}
+
+#[test]
 fn countries_obey_the_k_threshold() {
     let db = MmdbBuilder::new("test")
         .country_code("81.2.69.0/24", "GB")
