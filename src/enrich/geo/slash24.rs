@@ -3,25 +3,29 @@
 //! perf: a per-worker hash map of prefixes cost two cache misses a line (its control bytes and
 //! its key), a sixth of a one-thread run on a generated log whose clients come from all over
 //! the address space. One byte per `/24` is 16 MiB of address space, of which only the pages
-//! of `/24`s asked are ever touched; one load answers, and no answer is asked of the database
+//! of `/24`s asked are ever touched; one load answers, and no `/24` is asked of the database
 //! twice. Each worker keeps its recent answers in front of it (`RecentSlash24s`).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, AtomicU16, Ordering};
 
-/// Slot value of a `/24` not asked yet.
+/// Slot value of a `/24` (or `/16`) not asked yet.
 pub(super) const NOT_ASKED: u8 = 0;
 /// Slot value of a `/24` in no country.
-const NO_COUNTRY: u8 = 1;
+pub(super) const NO_COUNTRY: u8 = 1;
 /// Slot values from here on name `codes[value - FIRST_CODE]`.
 const FIRST_CODE: u8 = 2;
 /// Distinct codes the table can name; answers in codes past them are not kept.
 const MAX_CODES: usize = (u8::MAX - FIRST_CODE) as usize + 1;
 
-/// Answers per `/24`, written once each (by whichever worker asks first) and read without locks.
+/// Answers per `/24`, written once each (by whichever worker asks first) and read without locks,
+/// and the answers of database networks of a `/16` or wider, per `/16`.
 pub(super) struct Slash24Countries {
     /// By `/24` number (the address shifted right by 8).
     slots: Box<[AtomicU8]>,
+    /// By `/16` number: the answer of a database network that holds the whole `/16`, for the
+    /// `/24`s of it that are public.
+    wide: Box<[AtomicU8]>,
     /// Two-letter codes packed in a `u16`, by slot value.
     codes: Box<[AtomicU16]>,
     /// The codes named so far, in slot-value order; taken only to name a new code.
@@ -33,6 +37,7 @@ impl Slash24Countries {
         Slash24Countries {
             // Zeroed by the allocator: pages stay untouched until a `/24` in them is answered.
             slots: bytemuck::zeroed_slice_box(1 << 24),
+            wide: bytemuck::zeroed_slice_box(1 << 16),
             codes: (0..MAX_CODES).map(|_| AtomicU16::new(0)).collect(),
             named: Mutex::new(Vec::new()),
         }
@@ -48,12 +53,17 @@ impl Slash24Countries {
         }
     }
 
-    /// The slot value of `/24` number `slash24` (`< 2^24`), [`NOT_ASKED`] or an answer that
+    /// The slot value of `/24` number `slash24` (`< 2^24`): [`NOT_ASKED`] or an answer that
     /// [`Self::country`] reads.
     #[inline]
     pub(super) fn value(&self, slash24: u32) -> u8 {
-        // Acquire: a slot naming a code is stored after the code (see `set`).
+        // Acquire: a slot naming a code is stored after the code (see `value_of`).
         self.slots[slash24 as usize].load(Ordering::Acquire)
+    }
+
+    /// The wide answer kept for `/16` number `slash16` (`< 2^16`), or [`NOT_ASKED`].
+    pub(super) fn wide_value(&self, slash16: u32) -> u8 {
+        self.wide[slash16 as usize].load(Ordering::Acquire)
     }
 
     /// The country a slot value other than [`NOT_ASKED`] names.
@@ -64,38 +74,24 @@ impl Slash24Countries {
         Some(self.codes[index].load(Ordering::Relaxed).to_be_bytes())
     }
 
-    /// Records the answers for the `/24`s numbered `first..=last`: `code` where `in_country`
-    /// holds, no country elsewhere. Returns the slot value of `code`, or [`NOT_ASKED`] when
-    /// the table has no room for a new code: it then records nothing, and the caller asks
-    /// again each time, which is slower and still right.
-    pub(super) fn set(
-        &self,
-        first: u32,
-        last: u32,
-        code: Option<[u8; 2]>,
-        in_country: impl Fn(u32) -> bool,
-    ) -> u8 {
-        let value = match code {
-            None => NO_COUNTRY,
-            Some(code) => match self.value_of(code) {
-                Some(value) => value,
-                None => return NOT_ASKED,
-            },
-        };
-        for slash24 in first..=last {
-            let v = if in_country(slash24) {
-                value
-            } else {
-                NO_COUNTRY
-            };
-            // Release: the code `v` names was stored before (in `value_of`).
-            self.slots[slash24 as usize].store(v, Ordering::Release);
-        }
-        value
+    /// Keeps `value` (from [`Self::value_of`]) as the answer for `/24` number `slash24`.
+    pub(super) fn set(&self, slash24: u32, value: u8) {
+        // Release: the code `value` names was stored before (in `value_of`).
+        self.slots[slash24 as usize].store(value, Ordering::Release);
     }
 
-    /// The slot value naming `code`, named now if new; `None` when every value is taken.
-    fn value_of(&self, code: [u8; 2]) -> Option<u8> {
+    /// Keeps `value` as the answer of a database network that holds `/16` number `slash16`.
+    pub(super) fn set_wide(&self, slash16: u32, value: u8) {
+        self.wide[slash16 as usize].store(value, Ordering::Release);
+    }
+
+    /// The slot value naming `code` (named now if new), [`NO_COUNTRY`] for none, or
+    /// [`NOT_ASKED`] when every value is taken: the answer is then not kept, and asked again
+    /// each time, which is slower and still right.
+    pub(super) fn value_of(&self, code: Option<[u8; 2]>) -> u8 {
+        let Some(code) = code else {
+            return NO_COUNTRY;
+        };
         let mut named = self
             .named
             .lock()
@@ -107,9 +103,9 @@ impl Slash24Countries {
                 named.push(code);
                 named.len() - 1
             }
-            None => return None,
+            None => return NOT_ASKED,
         };
-        Some(FIRST_CODE + index as u8)
+        FIRST_CODE + index as u8
     }
 }
 
@@ -121,18 +117,21 @@ mod tests {
     fn answers_are_kept_per_slash24_and_unasked_ones_say_so() {
         let t = Slash24Countries::new();
         assert_eq!(t.get(0x08_08_08), None);
-        t.set(0x08_08_00, 0x08_08_ff, Some(*b"US"), |s| s != 0x08_08_10);
-        t.set(0x0a_00_00, 0x0a_00_00, None, |_| true);
-        t.set(0xc1_00_06, 0xc1_00_06, Some(*b"NL"), |_| true);
-        for s in 0x08_08_00..=0x08_08_ff {
-            let want = if s == 0x08_08_10 { None } else { Some(*b"US") };
-            assert_eq!(t.get(s), Some(want), "{s:x}");
-        }
-        assert_eq!(t.get(0x08_07_ff), None);
-        assert_eq!(t.get(0x08_09_00), None);
+        let us = t.value_of(Some(*b"US"));
+        t.set(0x08_08_08, us);
+        t.set(0x0a_00_00, t.value_of(None));
+        t.set(0xc1_00_06, t.value_of(Some(*b"NL")));
+        t.set(0x08_08_09, t.value_of(Some(*b"US")));
+        assert_eq!(t.get(0x08_08_08), Some(Some(*b"US")));
+        assert_eq!(t.get(0x08_08_09), Some(Some(*b"US")));
+        assert_eq!(t.get(0x08_08_07), None);
         assert_eq!(t.get(0x0a_00_00), Some(None));
         assert_eq!(t.get(0xc1_00_06), Some(Some(*b"NL")));
         assert_eq!(t.get((1 << 24) - 1), None);
+        assert_eq!(t.wide_value(0x0808), NOT_ASKED);
+        t.set_wide(0x0808, us);
+        assert_eq!(t.wide_value(0x0808), us);
+        assert_eq!(t.wide_value(0x0809), NOT_ASKED);
     }
 
     #[test]
@@ -141,20 +140,21 @@ mod tests {
         let codes: Vec<[u8; 2]> = (b'A'..=b'Z')
             .flat_map(|a| (b'A'..=b'Z').map(move |b| [a, b]))
             .collect();
-        for (i, &code) in codes.iter().enumerate() {
-            t.set(i as u32, i as u32, Some(code), |_| true);
+        let values: Vec<u8> = codes.iter().map(|&c| t.value_of(Some(c))).collect();
+        for (i, (&code, &value)) in codes.iter().zip(&values).enumerate() {
+            if i < MAX_CODES {
+                assert_eq!(t.country(value), Some(code), "{i}");
+            } else {
+                assert_eq!(value, NOT_ASKED, "{i}");
+            }
         }
-        for (i, &code) in codes.iter().enumerate() {
-            let want = (i < MAX_CODES).then_some(Some(code));
-            assert_eq!(t.get(i as u32), want, "{i}");
-        }
-        // A code already named is still kept.
-        t.set(1000, 1000, Some(codes[3]), |_| true);
-        assert_eq!(t.get(1000), Some(Some(codes[3])));
+        // A code already named still has its value, and no country still has one.
+        assert_eq!(t.value_of(Some(codes[3])), values[3]);
+        assert_eq!(t.value_of(None), NO_COUNTRY);
     }
 
     #[test]
-    fn workers_filling_at_once_agree_on_every_answer() {
+    fn workers_naming_codes_at_once_agree_on_every_answer() {
         let t = Slash24Countries::new();
         // 208 codes: within the table's room.
         let code_of = |s: u32| [b'A' + (s % 26) as u8, b'A' + (s / 26 % 8) as u8];
@@ -164,7 +164,7 @@ mod tests {
                 scope.spawn(move || {
                     for i in 0..4000u32 {
                         let s = (i * 7 + worker * 13) % 4000;
-                        t.set(s, s, Some(code_of(s)), |_| true);
+                        t.set(s, t.value_of(Some(code_of(s))));
                     }
                 });
             }
