@@ -11,18 +11,9 @@
 //! bias tables of HyperLogLog++; with 64-bit hashes no large-range correction is needed.
 
 /// A HyperLogLog with `2^precision` one-byte registers.
-///
-/// perf: an insert reads a register at a random place in the sketch, a cache miss for most
-/// sketches a line touches. The sketch knows its lowest register value (its floor), and an
-/// insert whose rank is not above the floor cannot change any register, so it reads none: on a
-/// large sketch, whose floor is 3 or 4, that is seven inserts in eight or more.
 #[derive(Clone)]
 pub struct DenseHll {
     precision: u8,
-    /// The lowest value of any register.
-    floor: u8,
-    /// Registers at the floor: when none is left, the floor rises.
-    at_floor: u32,
     registers: Box<[u8]>,
 }
 
@@ -45,8 +36,6 @@ impl DenseHll {
         assert!((4..=18).contains(&precision), "precision {precision}");
         DenseHll {
             precision,
-            floor: 0,
-            at_floor: 1 << precision,
             registers: vec![0; 1 << precision].into_boxed_slice(),
         }
     }
@@ -61,27 +50,10 @@ impl DenseHll {
         // The remaining bits, with a stop bit so that the rank is at most 64 - p + 1.
         let rest = (key << p) | (1 << (p - 1));
         let rank = rest.leading_zeros() as u8 + 1;
-        if rank <= self.floor {
-            return;
-        }
         let register = &mut self.registers[index];
         if rank > *register {
-            if *register == self.floor {
-                self.at_floor -= 1;
-            }
             *register = rank;
-            if self.at_floor == 0 {
-                self.find_floor();
-            }
         }
-    }
-
-    /// Sets the floor to the lowest register value, and counts the registers there.
-    #[cold]
-    fn find_floor(&mut self) {
-        self.floor = self.registers.iter().copied().min().unwrap_or(0);
-        let floor = self.floor;
-        self.at_floor = self.registers.iter().filter(|&&r| r == floor).count() as u32;
     }
 
     /// Register-wise maximum: the sketch of the union. Both must have the same precision.
@@ -93,7 +65,6 @@ impl DenseHll {
         for (mine, theirs) in self.registers.iter_mut().zip(other.registers.iter()) {
             *mine = (*mine).max(*theirs);
         }
-        self.find_floor();
     }
 
     /// The estimate of Ertl's improved estimator ("New cardinality estimation algorithms for
@@ -195,39 +166,6 @@ mod tests {
         }
     }
 
-    /// The registers a plain sketch, one that reads every register, would have.
-    fn plain_registers(precision: u8, keys: impl Iterator<Item = u64>) -> Vec<u8> {
-        let p = u32::from(precision);
-        let mut registers = vec![0u8; 1 << p];
-        for key in keys {
-            let rank = ((key << p) | (1 << (p - 1))).leading_zeros() as u8 + 1;
-            let r = &mut registers[(key >> (64 - p)) as usize];
-            *r = (*r).max(rank);
-        }
-        registers
-    }
-
-    #[test]
-    fn the_floor_is_the_lowest_register_and_skipping_below_it_loses_nothing() {
-        // Small sketches, so that the floor rises several times.
-        for (precision, n) in [(4, 10_000), (6, 50_000), (12, 200_000)] {
-            let mut hll = DenseHll::new(precision);
-            let mut floors = std::collections::BTreeSet::new();
-            for (i, key) in keys(0..n).enumerate() {
-                hll.insert(key);
-                if i % 997 == 0 {
-                    let lowest = *hll.registers.iter().min().unwrap();
-                    assert_eq!(hll.floor, lowest, "p{precision} after {i}");
-                    let at = hll.registers.iter().filter(|&&r| r == lowest).count();
-                    assert_eq!(hll.at_floor as usize, at, "p{precision} after {i}");
-                    floors.insert(hll.floor);
-                }
-            }
-            assert!(floors.len() >= 3, "p{precision}: floors {floors:?}");
-            assert_eq!(&hll.registers[..], plain_registers(precision, keys(0..n)));
-        }
-    }
-
     #[test]
     fn merge_is_the_union_and_repeats_do_not_count() {
         let mut a = DenseHll::new(14);
@@ -239,10 +177,6 @@ mod tests {
         let mut whole = DenseHll::new(14);
         keys(0..50_000).for_each(|k| whole.insert(k));
         assert_eq!(a.registers, whole.registers);
-        assert_eq!((a.floor, a.at_floor), (whole.floor, whole.at_floor));
-        // The merged sketch goes on skipping right: its floor is its own.
-        keys(50_000..400_000).for_each(|k| a.insert(k));
-        assert_eq!(&a.registers[..], plain_registers(14, keys(0..400_000)));
         assert_eq!(DenseHll::new(12).count(), 0);
     }
 }
