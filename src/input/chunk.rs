@@ -6,7 +6,7 @@
 
 use std::io::{self, Read};
 
-/// Default chunk size: large enough to amortise the hand-off between threads (about 9,000
+/// Default chunk size: large enough to amortise the hand-off between threads (about 10,000
 /// lines of a combined log).
 ///
 /// perf: a run holds about three chunks per worker (in the queue, in work, being read);
