@@ -33,6 +33,7 @@ pub mod enrich;
 pub mod format;
 pub mod input;
 pub mod pipeline;
+mod prefetch;
 pub mod privacy;
 pub mod range;
 pub mod report;

@@ -13,6 +13,7 @@ use crate::format::{self, FormatChoice, LogFormat, MalformedReason, w3c};
 use crate::input::Input;
 use crate::input::chunk::{self, Chunk, ChunkReader};
 use crate::input::decompress::Compression;
+use crate::privacy::ip::LeadingIpv4;
 use crate::privacy::visitor::{VisitorWindow, WindowSecrets};
 use crate::privacy::{Anonymizer, PrivacyPolicy};
 use crate::range::TimeRange;
@@ -421,8 +422,17 @@ impl<'a> Worker<'a> {
                 reason: MalformedReason::LineTooLong,
             });
         }
-        for (offset, line) in format::lines(&job.chunk.data).enumerate() {
-            if let Err(reason) = self.process_line(&job.format, line) {
+        // Each line's leading address is read one line ahead: the look-up of its country
+        // then starts while the line before is counted.
+        let mut lines = format::lines(&job.chunk.data).enumerate().peekable();
+        let mut leading = lines.peek().and_then(|&(_, line)| LeadingIpv4::of(line));
+        while let Some((offset, line)) = lines.next() {
+            let next_leading = lines.peek().and_then(|&(_, next)| LeadingIpv4::of(next));
+            if let Some(next) = &next_leading {
+                self.anonymizer.prefetch_country(next);
+            }
+            let this_leading = std::mem::replace(&mut leading, next_leading);
+            if let Err(reason) = self.process_line(&job.format, line, this_leading) {
                 self.stats.add_malformed(LineRef {
                     input: job.input,
                     line: job.chunk.first_line + offset as u64,
@@ -433,7 +443,12 @@ impl<'a> Worker<'a> {
     }
 
     #[inline]
-    fn process_line(&mut self, format: &LogFormat, line: &[u8]) -> Result<(), MalformedReason> {
+    fn process_line<'l>(
+        &mut self,
+        format: &LogFormat,
+        line: &'l [u8],
+        leading: Option<LeadingIpv4<'l>>,
+    ) -> Result<(), MalformedReason> {
         if line.is_empty() {
             return Err(MalformedReason::EmptyLine);
         }
@@ -443,7 +458,7 @@ impl<'a> Worker<'a> {
             self.stats.out_of_range += 1;
             return Ok(());
         }
-        let event = self.anonymizer.anonymize(&raw, time)?;
+        let event = self.anonymizer.anonymize_read_ahead(&raw, time, leading)?;
         let counts_as_visitor = self.include_bots || !event.agent.is_bot();
         if counts_as_visitor {
             self.sessions

@@ -268,10 +268,24 @@ impl RecentSlash24s {
         RecentSlash24s(vec![0; 1 << RECENT_BITS].into_boxed_slice())
     }
 
+    /// The slot of `/24` number `slash24`.
+    #[inline]
+    fn slot(slash24: u32) -> usize {
+        (slash24.wrapping_mul(0x9E37_79B1) >> (32 - RECENT_BITS)) as usize
+    }
+
+    /// Starts loading the slots [`Self::country`] reads for `slash24`: this one's, and the
+    /// shared table's, which it reads when this one holds another `/24`.
+    #[inline]
+    fn prefetch(&self, db: &GeoDb, slash24: u32) {
+        crate::prefetch::read(&self.0[Self::slot(slash24)]);
+        db.slash24s().prefetch(slash24);
+    }
+
     /// The country of `/24` number `slash24`, and whether `db` was asked.
     #[inline]
     fn country(&mut self, db: &GeoDb, slash24: u32) -> (Option<[u8; 2]>, bool) {
-        let slot = (slash24.wrapping_mul(0x9E37_79B1) >> (32 - RECENT_BITS)) as usize;
+        let slot = Self::slot(slash24);
         let entry = self.0[slot];
         let mut value = entry as u8;
         let mut asked_db = false;
@@ -377,6 +391,17 @@ impl CountryLookup {
             }
         };
         (code != [0, 0]).then_some(code)
+    }
+
+    /// Starts loading what [`Self::country`] will read first for `prefix`.
+    #[inline]
+    pub fn prefetch(&self, prefix: IpPrefix) {
+        if let Some(db) = self.db.as_deref()
+            && let IpAddr::V4(v4) = prefix.addr
+            && u32::from(v4) & 0xff == 0
+        {
+            self.recent.prefetch(db, u32::from(v4) >> 8);
+        }
     }
 
     /// Look-ups made and how many of them went to the database.

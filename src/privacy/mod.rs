@@ -20,7 +20,7 @@ use crate::enrich::agent::{AgentClass, AgentClassifier};
 use crate::enrich::geo::{CountryLookup, GeoDb};
 use crate::format::time::{TimeCache, UnixSeconds};
 use crate::format::{MalformedReason, RawLine};
-use ip::IpPrefix;
+use ip::{IpPrefix, LeadingIpv4};
 use memo::Memo;
 use referrer::ReferrerHost;
 use std::net::IpAddr;
@@ -206,10 +206,40 @@ impl<'p> Anonymizer<'p> {
         raw: &RawLine<'_>,
         time: UnixSeconds,
     ) -> Result<Event<'_>, MalformedReason> {
+        self.anonymize_read_ahead(raw, time, None)
+    }
+
+    /// Starts the look-up of the country of a line's leading address, before the line is
+    /// parsed: a worker calls this for the next line while it counts this one, so that the
+    /// look-up's cache misses overlap the count. Where the client is another field, this
+    /// looks up an address the line will not ask for, which is slower and still right.
+    #[inline]
+    pub fn prefetch_country(&self, leading: &LeadingIpv4<'_>) {
+        let policy = self.policy;
+        let prefix = ip::truncate(
+            leading.addr().into(),
+            policy.ipv4_prefix,
+            policy.ipv6_prefix,
+        );
+        self.countries.prefetch(prefix);
+    }
+
+    /// [`Self::anonymize`] for a line whose leading address was read already, so that it is
+    /// not read twice when it is the client.
+    pub fn anonymize_read_ahead(
+        &mut self,
+        raw: &RawLine<'_>,
+        time: UnixSeconds,
+        leading: Option<LeadingIpv4<'_>>,
+    ) -> Result<Event<'_>, MalformedReason> {
         let policy = self.policy;
         let (agent, agent_digest) = self.agents.classify_with_digest(raw.user_agent);
         let client = policy.client_from.client(raw.client, raw.forwarded_for);
-        let (visitor, client_prefix, host_domain): (_, _, &[u8]) = match ip::parse_ip(client) {
+        let addr = match leading.and_then(|l| l.parsed(client)) {
+            Some(addr) => Some(addr),
+            None => ip::parse_ip(client),
+        };
+        let (visitor, client_prefix, host_domain): (_, _, &[u8]) = match addr {
             Some(addr) => {
                 let canonical = ip::canonical(addr);
                 let visitor = match canonical {
@@ -426,6 +456,26 @@ mod tests {
         let raw = parse_combined(line.as_bytes()).unwrap();
         let t = anon.time_of(&raw).unwrap();
         f(&anon.anonymize(&raw, t).unwrap());
+    }
+
+    #[test]
+    fn a_line_read_ahead_gives_the_event_it_gives_read_alone() {
+        let policy = PrivacyPolicy::default();
+        let secrets = WindowSecrets::new(VisitorWindow::Day);
+        let mut anon = Anonymizer::new(&policy, &secrets);
+        let rest = r#" - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 1 "-" "curl/8""#;
+        let mut read_ahead = 0;
+        for client in ["8.8.8.8", "193.0.6.139", "2001:67c:2e8::1", "crawl.example.org"] {
+            let line = format!("{client}{rest}");
+            let raw = parse_combined(line.as_bytes()).unwrap();
+            let t = anon.time_of(&raw).unwrap();
+            let alone = format!("{:?}", anon.anonymize(&raw, t).unwrap());
+            let leading = LeadingIpv4::of(line.as_bytes());
+            read_ahead += usize::from(leading.is_some());
+            let ahead = format!("{:?}", anon.anonymize_read_ahead(&raw, t, leading).unwrap());
+            assert_eq!(ahead, alone, "{client}");
+        }
+        assert_eq!(read_ahead, 2);
     }
 
     #[test]

@@ -1,0 +1,17 @@
+//! A hint to start loading memory that a later step will read: the one `unsafe` call of the
+//! crate, because the intrinsic asks for it, not because a prefetch can do harm.
+
+/// Starts loading the cache line of `value`; does nothing on other targets.
+#[inline(always)]
+pub fn read<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it never faults or reads into the program, whatever the
+    // address, and `value` is a live reference anyway. `sse` is in every x86_64 target.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            (value as *const T).cast::<i8>(),
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
