@@ -19,6 +19,7 @@ cd "$(dirname "$0")/.."
 SIZE=${SIZE:-1G}
 RUNS=${RUNS:-3}
 WORK=${WORK:-$(mktemp -d)}
+mkdir -p "$WORK"
 LOG="$WORK/combined-$SIZE.log"
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
