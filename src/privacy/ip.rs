@@ -176,7 +176,9 @@ fn read_dotted_quad_in(head: &[u8; 16]) -> Option<(Ipv4Addr, usize)> {
 
 /// The plain IPv4 address a line starts with, followed by a space, as the common and combined
 /// formats log their client: read ahead of the line's parse, to start its country's look-up.
-#[derive(Debug, Clone, Copy)]
+/// Only the privacy step reads what it holds (and no `Debug` prints it): the worker that reads
+/// it ahead hands it on unopened.
+#[derive(Clone, Copy)]
 pub struct LeadingIpv4<'a> {
     token: &'a [u8],
     addr: Ipv4Addr,
@@ -193,14 +195,14 @@ impl<'a> LeadingIpv4<'a> {
         })
     }
 
-    pub fn addr(&self) -> Ipv4Addr {
+    pub(super) fn addr(&self) -> Ipv4Addr {
         self.addr
     }
 
     /// The address, when `field` is the very token it was read from (the same bytes of the
     /// same line, not equal bytes elsewhere): what [`parse_ip`] would read from it.
     #[inline]
-    pub fn parsed(&self, field: &[u8]) -> Option<IpAddr> {
+    pub(super) fn parsed(&self, field: &[u8]) -> Option<IpAddr> {
         (std::ptr::eq(field, self.token)).then_some(IpAddr::V4(self.addr))
     }
 }
