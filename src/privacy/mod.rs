@@ -465,7 +465,12 @@ mod tests {
         let mut anon = Anonymizer::new(&policy, &secrets);
         let rest = r#" - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 1 "-" "curl/8""#;
         let mut read_ahead = 0;
-        for client in ["8.8.8.8", "193.0.6.139", "2001:67c:2e8::1", "crawl.example.org"] {
+        for client in [
+            "8.8.8.8",
+            "193.0.6.139",
+            "2001:67c:2e8::1",
+            "crawl.example.org",
+        ] {
             let line = format!("{client}{rest}");
             let raw = parse_combined(line.as_bytes()).unwrap();
             let t = anon.time_of(&raw).unwrap();
