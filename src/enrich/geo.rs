@@ -325,6 +325,16 @@ pub struct CountryLookup {
     misses: u64,
 }
 
+/// The `/24` number of an IPv4 prefix of `/24` or wider, which the shared table answers for;
+/// `None` for IPv6 and for longer IPv4 prefixes.
+#[inline]
+fn slash24_of(prefix: IpPrefix) -> Option<u32> {
+    match prefix.addr {
+        IpAddr::V4(v4) if u32::from(v4) & 0xff == 0 => Some(u32::from(v4) >> 8),
+        _ => None,
+    }
+}
+
 /// `addr` cut to the wide cache's key (its family kept as it is: no IPv6 form is read as the
 /// IPv4 address it may carry, so the two families never share a key).
 fn wide_key(addr: IpAddr) -> IpAddr {
@@ -373,10 +383,8 @@ impl CountryLookup {
     pub fn country(&mut self, prefix: IpPrefix) -> Option<[u8; 2]> {
         let db = self.db.as_deref()?;
         self.lookups += 1;
-        if let IpAddr::V4(v4) = prefix.addr
-            && u32::from(v4) & 0xff == 0
-        {
-            let (code, asked_db) = self.recent.country(db, u32::from(v4) >> 8);
+        if let Some(slash24) = slash24_of(prefix) {
+            let (code, asked_db) = self.recent.country(db, slash24);
             self.misses += u64::from(asked_db);
             return code;
         }
@@ -399,10 +407,9 @@ impl CountryLookup {
     #[inline]
     pub fn prefetch(&self, prefix: IpPrefix) {
         if self.db.is_some()
-            && let IpAddr::V4(v4) = prefix.addr
-            && u32::from(v4) & 0xff == 0
+            && let Some(slash24) = slash24_of(prefix)
         {
-            self.recent.prefetch(u32::from(v4) >> 8);
+            self.recent.prefetch(slash24);
         }
     }
 

@@ -137,7 +137,7 @@ fn read_dotted_quad(bytes: &[u8]) -> Option<(Ipv4Addr, usize)> {
 /// perf: each octet read as up to three digits in a row, in place of one loop over every
 /// byte with a state per digit: 200 instructions an address became about a hundred. Indexing
 /// a fixed array (the index masked to its length, which it never reaches) drops the bounds
-/// checks: about a hundred became sixty.
+/// checks: 31 instructions a line fewer on a generated log (callgrind).
 #[inline]
 fn read_dotted_quad_in(head: &[u8; 16]) -> Option<(Ipv4Addr, usize)> {
     let byte = |at: usize| head[at & 15];

@@ -235,10 +235,9 @@ impl<'p> Anonymizer<'p> {
         let policy = self.policy;
         let (agent, agent_digest) = self.agents.classify_with_digest(raw.user_agent);
         let client = policy.client_from.client(raw.client, raw.forwarded_for);
-        let addr = match leading.and_then(|l| l.parsed(client)) {
-            Some(addr) => Some(addr),
-            None => ip::parse_ip(client),
-        };
+        let addr = leading
+            .and_then(|l| l.parsed(client))
+            .or_else(|| ip::parse_ip(client));
         let (visitor, client_prefix, host_domain): (_, _, &[u8]) = match addr {
             Some(addr) => {
                 let canonical = ip::canonical(addr);
