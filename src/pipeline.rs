@@ -18,7 +18,7 @@ use crate::privacy::visitor::{VisitorWindow, WindowSecrets};
 use crate::privacy::{Anonymizer, PrivacyPolicy};
 use crate::range::TimeRange;
 use crate::stats::sessions::{SessionBatch, SharedSessions};
-use crate::stats::{LineRef, Stats, visit_activity};
+use crate::stats::{HeldVisitors, LineRef, Stats, visit_activity};
 use rayon::prelude::*;
 use std::sync::mpsc;
 
@@ -393,6 +393,8 @@ struct Worker<'a> {
     anonymizer: Anonymizer<'a>,
     stats: Stats,
     sessions: SessionBatch<'a>,
+    /// The last counted line's visitors, which go into their sets with the next line.
+    held: HeldVisitors,
     range: TimeRange,
     include_bots: bool,
 }
@@ -403,6 +405,7 @@ impl<'a> Worker<'a> {
             anonymizer: Anonymizer::new(&analyzer.plan.privacy, &analyzer.secrets),
             stats: Stats::new(analyzer.plan.visit_gap, analyzer.plan.window),
             sessions: sessions.batch(),
+            held: HeldVisitors::default(),
             range: analyzer.plan.range,
             include_bots: analyzer.plan.include_bots,
         }
@@ -411,6 +414,7 @@ impl<'a> Worker<'a> {
     /// Hands the held visits to the shared store and returns the counts.
     fn finish(mut self) -> Stats {
         self.sessions.flush();
+        self.stats.insert_visitors(self.held);
         self.stats
     }
 
@@ -464,7 +468,10 @@ impl<'a> Worker<'a> {
             self.sessions
                 .add(event.visitor, event.time, visit_activity(&event));
         }
-        self.stats.add_except_sessions(&event, counts_as_visitor);
+        let before = std::mem::take(&mut self.held);
+        self.held = self
+            .stats
+            .add_holding_visitors(&event, counts_as_visitor, before);
         Ok(())
     }
 }

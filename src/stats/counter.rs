@@ -1,10 +1,10 @@
 //! Counters: [`VisitorSet`], a distinct count exact while small and a dense HyperLogLog after,
 //! and [`Table`], the rows of one report dimension.
 
+use super::exact::ExactKeys;
 use super::hll::DenseHll;
 use super::row_map::RowMap;
 use crate::privacy::visitor::VisitorKey;
-use rustc_hash::FxHashSet;
 
 /// Sketch precision of the site-wide visitor count: 16 KiB, 0.81% standard error.
 pub const TOTAL_PRECISION: u8 = 14;
@@ -28,7 +28,7 @@ pub struct VisitorSet {
 
 #[derive(Clone)]
 enum Keys {
-    Exact(FxHashSet<u64>),
+    Exact(ExactKeys),
     // Not boxed: the registers are behind a pointer already, and one more pointer to chase
     // on every insert was a cache miss more for each row sketch a line touches.
     Sketch(DenseHll),
@@ -59,7 +59,7 @@ impl VisitorSet {
     fn with_precision(precision: u8) -> VisitorSet {
         VisitorSet {
             precision,
-            keys: Keys::Exact(FxHashSet::default()),
+            keys: Keys::Exact(ExactKeys::default()),
         }
     }
 
@@ -79,10 +79,24 @@ impl VisitorSet {
         }
     }
 
+    /// Starts loading the place an insert of `key` reads first, so that the insert, made a
+    /// little later, finds it in cache.
+    #[inline]
+    pub fn prefetch(&self, key: VisitorKey) {
+        match &self.keys {
+            Keys::Exact(set) => {
+                if let Some(slot) = set.slot_of(key.0) {
+                    crate::prefetch::read(slot);
+                }
+            }
+            Keys::Sketch(sketch) => sketch.prefetch(key.0),
+        }
+    }
+
     fn promote(&mut self) {
         if let Keys::Exact(set) = &self.keys {
             let mut sketch = DenseHll::new(self.precision);
-            for &key in set.iter() {
+            for key in set.iter() {
                 sketch.insert(key);
             }
             self.keys = Keys::Sketch(sketch);
@@ -95,13 +109,15 @@ impl VisitorSet {
         let limit = self.exact_limit();
         match (&mut self.keys, &other.keys) {
             (Keys::Exact(mine), Keys::Exact(theirs)) => {
-                mine.extend(theirs.iter().copied());
+                theirs.iter().for_each(|key| {
+                    mine.insert(key);
+                });
                 if mine.len() > limit {
                     self.promote();
                 }
             }
             (Keys::Sketch(mine), Keys::Exact(theirs)) => {
-                for &key in theirs {
+                for key in theirs.iter() {
                     mine.insert(key);
                 }
             }
@@ -162,6 +178,10 @@ impl Row {
 /// heavy hitters.
 pub const MAX_ROWS: usize = 1 << 16;
 
+/// Where a row of a [`Table`] is, from [`Table::hit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowAt(usize);
+
 /// What a table dropped to stay within its row limit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Dropped {
@@ -210,6 +230,59 @@ impl Table {
             dropped: Dropped::default(),
             max_rows: max_rows.max(2),
         }
+    }
+
+    /// Counts one hit of `bytes` bytes on row `key`, and returns where the row is for the
+    /// hit's visitor, which [`Self::prefetch_visitor`] and [`Self::count_visitor`] take: a
+    /// line finds all its rows first, then starts loading their visitor sets, then inserts,
+    /// so that the sets' cache misses overlap instead of following one another. `None` when
+    /// the row was new and dropped at once to keep the table bounded, which forgets its
+    /// visitors as [`Self::add`] does.
+    ///
+    /// The [`RowAt`] names the row only until the table next gains or loses a row: one hit
+    /// per table, then its visitor.
+    #[inline]
+    pub fn hit(&mut self, key: &[u8], bytes: u64) -> Option<RowAt> {
+        let index = match self.rows.find_index(key) {
+            Some(index) => index,
+            None => {
+                let index = self.rows.insert_new(key, Row::default());
+                if self.rows.len() > self.max_rows {
+                    self.count_at(index, bytes);
+                    self.drop_lighter_half();
+                    // Dropping keeps the other buckets where they are.
+                    return self.rows.at(index).is_some().then_some(RowAt(index));
+                }
+                index
+            }
+        };
+        self.count_at(index, bytes);
+        Some(RowAt(index))
+    }
+
+    #[inline]
+    fn count_at(&mut self, index: usize, bytes: u64) {
+        let row = self.rows.at_mut(index).expect("a row just found");
+        row.hits += 1;
+        row.bytes += bytes;
+    }
+
+    /// Starts loading what [`Self::count_visitor`] will read for `visitor`.
+    #[inline]
+    pub fn prefetch_visitor(&self, at: RowAt, visitor: VisitorKey) {
+        if let Some(row) = self.rows.at(at.0) {
+            row.visitors.prefetch(visitor);
+        }
+    }
+
+    /// Adds `visitor` to the row of a [`Self::hit`].
+    #[inline]
+    pub fn count_visitor(&mut self, at: RowAt, visitor: VisitorKey) {
+        self.rows
+            .at_mut(at.0)
+            .expect("the row of this line's hit")
+            .visitors
+            .insert(visitor);
     }
 
     /// Counts one hit on row `key`, by `visitor` when the hit counts toward visitors.
@@ -325,12 +398,60 @@ impl Table {
     }
 }
 
+/// A row as `(key, hits, bytes, visitors)`, for tests to compare tables by.
+#[cfg(test)]
+pub(crate) type RowSummary = (Vec<u8>, u64, u64, u64);
+
+/// The rows of `table`, sorted, for tests to compare tables by.
+#[cfg(test)]
+pub(crate) fn rows_of(table: &Table) -> Vec<RowSummary> {
+    let mut rows: Vec<_> = table
+        .rows()
+        .map(|(k, r)| (k.to_vec(), r.hits, r.bytes, r.visitors.count()))
+        .collect();
+    rows.sort();
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn keys(range: std::ops::Range<u64>) -> impl Iterator<Item = VisitorKey> {
         crate::stats::hll::test_keys(range).map(VisitorKey)
+    }
+
+    #[test]
+    fn a_hit_with_its_visitor_later_counts_as_an_add() {
+        // Five heavy keys and sixty light ones, in tables of 2, 8 and 64 rows at most: rows are
+        // dropped and come back, and a new row may be dropped at once.
+        let visitors: Vec<VisitorKey> = keys(0..600).collect();
+        for max_rows in [2, 8, 64] {
+            let (mut added, mut hit) = (
+                Table::with_max_rows(max_rows),
+                Table::with_max_rows(max_rows),
+            );
+            let mut dropped_at_once = 0;
+            for (i, &v) in visitors.iter().enumerate() {
+                let key = match i % 3 {
+                    0 => format!("/light/{}", i * 7 % 60),
+                    _ => format!("/heavy/{}", i % 5),
+                };
+                let bytes = i as u64;
+                added.add_sized(key.as_bytes(), Some(v), bytes);
+                match hit.hit(key.as_bytes(), bytes) {
+                    Some(at) => {
+                        hit.prefetch_visitor(at, v);
+                        hit.count_visitor(at, v);
+                    }
+                    None => dropped_at_once += 1,
+                }
+            }
+            assert_eq!(rows_of(&hit), rows_of(&added), "{max_rows}");
+            assert_eq!(hit.dropped(), added.dropped());
+            assert_eq!(added.dropped().rows > 0, max_rows < 64, "{max_rows}");
+            assert_eq!(dropped_at_once > 0, max_rows < 64, "{max_rows}");
+        }
     }
 
     #[test]

@@ -56,6 +56,13 @@ impl DenseHll {
         }
     }
 
+    /// Starts loading the register an insert of `key` reads.
+    #[inline]
+    pub fn prefetch(&self, key: u64) {
+        let index = (key >> (64 - u32::from(self.precision))) as usize;
+        crate::prefetch::read(&self.registers[index]);
+    }
+
     /// Register-wise maximum: the sketch of the union. Both must have the same precision.
     pub fn merge(&mut self, other: &DenseHll) {
         assert_eq!(

@@ -86,6 +86,35 @@ impl<V> RowMap<V> {
         &mut entry.or_insert_with(|| (key.into(), make())).into_mut().1
     }
 
+    /// The bucket index of `key`: valid until the map next gains or loses an entry.
+    #[inline]
+    pub fn find_index(&self, key: &[u8]) -> Option<usize> {
+        self.table
+            .find_bucket_index(hash(key), |(k, _)| same_key(k, key))
+    }
+
+    /// Inserts `key`, which must not be in the map, and returns its bucket index.
+    #[inline]
+    pub fn insert_new(&mut self, key: &[u8], value: V) -> usize {
+        let h = hash(key);
+        debug_assert!(self.find_index(key).is_none());
+        self.table
+            .insert_unique(h, (key.into(), value), |(k, _)| hash(k))
+            .bucket_index()
+    }
+
+    /// The value at a bucket index, if the bucket holds one.
+    #[inline]
+    pub fn at(&self, index: usize) -> Option<&V> {
+        self.table.get_bucket(index).map(|(_, v)| v)
+    }
+
+    /// The value at a bucket index, if the bucket holds one.
+    #[inline]
+    pub fn at_mut(&mut self, index: usize) -> Option<&mut V> {
+        self.table.get_bucket_mut(index).map(|(_, v)| v)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
         self.table.iter().map(|(k, v)| (&k[..], v))
     }
@@ -157,6 +186,13 @@ mod tests {
             *map.get_or_insert_with(&key, || 0) += 1;
             *plain.entry(key).or_insert(0) += 1;
         }
+        // A bucket index names its entry until the map changes.
+        let index = map.find_index(b"/page/5").expect("held");
+        assert_eq!(map.at(index), plain.get(b"/page/5".as_slice()));
+        assert_eq!(map.find_index(b"/page/700"), None);
+        let new = map.insert_new(b"/page/700", 41);
+        *map.at_mut(new).expect("held") += 1;
+        plain.insert(b"/page/700".to_vec(), 42);
         map.retain(|k, _| k.ends_with(b"7"));
         plain.retain(|k, _| k.ends_with(b"7"));
         assert_eq!(map.len(), plain.len());
