@@ -5,6 +5,7 @@ pub mod automation;
 pub mod counter;
 pub mod exact;
 pub mod hll;
+pub mod key_map;
 pub mod profile;
 pub mod row_map;
 pub mod sessions;

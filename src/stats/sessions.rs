@@ -21,6 +21,7 @@
 //! Kept in memory only.
 
 use super::automation::Activity;
+use super::key_map::KeyMap;
 use crate::format::time::UnixSeconds;
 use crate::privacy::visitor::{VisitorKey, VisitorWindow};
 use rustc_hash::FxHashMap;
@@ -128,7 +129,7 @@ impl Counts {
 #[derive(Debug, Clone, Default)]
 struct OpenWindow {
     window: i64,
-    visitors: FxHashMap<u64, PerVisitor>,
+    visitors: KeyMap<PerVisitor>,
 }
 
 /// A sealed window: its entries varint-encoded (see [`encode`]), and what they count.
@@ -152,8 +153,8 @@ impl SealedRun {
             .unwrap_or(0);
         let mut bytes = Vec::with_capacity(open.visitors.len() * 24);
         let mut counts = Counts::default();
-        for (key, visitor) in &open.visitors {
-            encode(&mut bytes, base, *key, visitor);
+        for (key, visitor) in open.visitors.iter() {
+            encode(&mut bytes, base, key, visitor);
             counts.add(visitor);
         }
         SealedRun {
@@ -264,13 +265,13 @@ impl Shard {
             Some(open) if open.window == window => &mut open.visitors,
             _ => self.open_window(window),
         };
-        visitors.entry(key).or_default().add(t, activity, gap);
+        visitors.get_or_default(key).add(t, activity, gap);
     }
 
     /// The map of `window`, made the most recently used; opening it may seal the least
     /// recently used one.
     #[cold]
-    fn open_window(&mut self, window: i64) -> &mut FxHashMap<u64, PerVisitor> {
+    fn open_window(&mut self, window: i64) -> &mut KeyMap<PerVisitor> {
         match self.open.iter().position(|w| w.window == window) {
             Some(i) => self.open[i..].rotate_left(1),
             None => {
@@ -282,7 +283,7 @@ impl Shard {
                 let expected = self.open.last().map_or(0, |w| w.visitors.len());
                 self.open.push(OpenWindow {
                     window,
-                    visitors: FxHashMap::with_capacity_and_hasher(expected, Default::default()),
+                    visitors: KeyMap::with_capacity(expected),
                 });
                 while self.open.len() > self.max_open {
                     let oldest = self.open.remove(0);
@@ -296,8 +297,8 @@ impl Shard {
     fn merge(&mut self, other: &Shard, gap: u32) {
         for theirs in &other.open {
             let mine = self.open_window(theirs.window);
-            for (key, visitor) in &theirs.visitors {
-                mine.entry(*key).or_default().merge(visitor, gap);
+            for (key, visitor) in theirs.visitors.iter() {
+                mine.get_or_default(key).merge(visitor, gap);
             }
         }
         self.sealed.extend(other.sealed.iter().cloned());
@@ -333,8 +334,8 @@ impl Shard {
             }
         }
         for open in self.open.iter().filter(|w| w.window == window) {
-            for (key, visitor) in &open.visitors {
-                joined.entry(*key).or_default().merge(visitor, gap);
+            for (key, visitor) in open.visitors.iter() {
+                joined.entry(key).or_default().merge(visitor, gap);
             }
         }
         let mut counts = Counts::default();
@@ -494,6 +495,15 @@ impl SessionBatch<'_> {
         let mut locked = store.shards[shard]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        // perf: the shard's map is tens of kilobytes, out of cache since the shard's last
+        // batch; loading all the batch's places first overlaps their misses (see KeyMap).
+        if let Some(open) = locked.open.last() {
+            for hit in pending.iter() {
+                if store.window.window_of(hit.t) == open.window {
+                    open.visitors.prefetch(hit.key);
+                }
+            }
+        }
         for hit in pending.drain(..) {
             let window = store.window.window_of(hit.t);
             locked.add(store.gap, window, hit.key, secs(hit.t), hit.activity);
