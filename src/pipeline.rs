@@ -426,23 +426,36 @@ impl<'a> Worker<'a> {
                 reason: MalformedReason::LineTooLong,
             });
         }
-        // Each line's leading address is read one line ahead: the look-up of its country
-        // then starts while the line before is counted.
-        let mut lines = format::lines(&job.chunk.data).enumerate().peekable();
-        let mut leading = lines.peek().and_then(|&(_, line)| LeadingIpv4::of(line));
-        while let Some((offset, line)) = lines.next() {
-            let next_leading = lines.peek().and_then(|&(_, next)| LeadingIpv4::of(next));
-            if let Some(next) = &next_leading {
-                self.anonymizer.prefetch_country(next);
+        // Each line's leading address is read two lines ahead, and the loads of its country
+        // start while the lines before it are counted: the worker's recent answer two lines
+        // ahead, the shared table's a line ahead when the recent answer is not the one.
+        let mut lines = format::lines(&job.chunk.data)
+            .enumerate()
+            .map(|(offset, line)| (offset, line, LeadingIpv4::of(line)));
+        let mut current = lines.next();
+        let mut next = lines.next();
+        for (_, _, leading) in current.iter().chain(next.iter()) {
+            if let Some(address) = leading {
+                self.anonymizer.prefetch_country(address);
             }
-            let this_leading = std::mem::replace(&mut leading, next_leading);
-            if let Err(reason) = self.process_line(&job.format, line, this_leading) {
+        }
+        while let Some((offset, line, leading)) = current {
+            let after = lines.next();
+            if let Some((_, _, Some(address))) = &after {
+                self.anonymizer.prefetch_country(address);
+            }
+            if let Some((_, _, Some(address))) = &next {
+                self.anonymizer.prefetch_shared_country(address);
+            }
+            if let Err(reason) = self.process_line(&job.format, line, leading) {
                 self.stats.add_malformed(LineRef {
                     input: job.input,
                     line: job.chunk.first_line + offset as u64,
                     reason,
                 });
             }
+            current = next;
+            next = after;
         }
     }
 

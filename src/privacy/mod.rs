@@ -224,6 +224,20 @@ impl<'p> Anonymizer<'p> {
         self.countries.prefetch(prefix);
     }
 
+    /// The step after [`Self::prefetch_country`], a line later: starts loading the country
+    /// from the table shared by the workers when the worker's recent answers, loaded by
+    /// then, do not hold it.
+    #[inline]
+    pub fn prefetch_shared_country(&self, leading: &LeadingIpv4<'_>) {
+        let policy = self.policy;
+        let prefix = ip::truncate(
+            leading.addr().into(),
+            policy.ipv4_prefix,
+            policy.ipv6_prefix,
+        );
+        self.countries.prefetch_shared(prefix);
+    }
+
     /// [`Self::anonymize`] for a line whose leading address was read already, so that it is
     /// not read twice when it is the client.
     pub fn anonymize_read_ahead(

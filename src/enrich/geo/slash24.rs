@@ -61,6 +61,12 @@ impl Slash24Countries {
         self.slots[slash24 as usize].load(Ordering::Acquire)
     }
 
+    /// Starts loading the slot of `/24` number `slash24` (`< 2^24`).
+    #[inline]
+    pub(super) fn prefetch(&self, slash24: u32) {
+        crate::prefetch::read(&self.slots[slash24 as usize]);
+    }
+
     /// The wide answer kept for `/16` number `slash16` (`< 2^16`), or [`NOT_ASKED`].
     pub(super) fn wide_value(&self, slash16: u32) -> u8 {
         self.wide[slash16 as usize].load(Ordering::Acquire)
