@@ -422,6 +422,11 @@ impl TimeCache {
             && text.len() == self.len
             && format == self.format
         {
+            if format == TimeFormat::Clf
+                && let Ok(clf) = <&[u8; CLF_TIME_LEN]>::try_from(text)
+            {
+                return self.parse_clf_like_cached(clf, previous);
+            }
             let cached = &self.text[..self.len];
             if text == cached {
                 return Some(previous);
@@ -439,6 +444,49 @@ impl TimeCache {
         }
         let value = format.parse(text)?;
         self.format = format;
+        self.remember(text, value)
+    }
+
+    /// [`Self::parse`] of a CLF time when the cached one is a CLF time too.
+    ///
+    /// perf: compared as words, with the seconds masked out, in place of the three `memcmp`
+    /// calls of the general path (the whole text, then the parts before and after the
+    /// seconds), which took 1.3% of a run's time.
+    #[inline]
+    fn parse_clf_like_cached(
+        &mut self,
+        text: &[u8; CLF_TIME_LEN],
+        previous: UnixSeconds,
+    ) -> Option<UnixSeconds> {
+        let cached: &[u8; CLF_TIME_LEN] = self.text[..CLF_TIME_LEN].try_into().expect("26 bytes");
+        let words = |t: &[u8; CLF_TIME_LEN]| {
+            let word = |at: usize| u64::from_le_bytes(t[at..at + 8].try_into().expect("8 bytes"));
+            // Bytes 16 to 23 hold the seconds (18 and 19); the last two bytes end the offset.
+            (
+                word(0),
+                word(8),
+                word(16),
+                u16::from_le_bytes([t[24], t[25]]),
+            )
+        };
+        let (new, old) = (words(text), words(cached));
+        const NOT_SECONDS: u64 = !0xFFFF_0000;
+        if new.0 == old.0
+            && new.1 == old.1
+            && new.2 & NOT_SECONDS == old.2 & NOT_SECONDS
+            && new.3 == old.3
+        {
+            if new.2 == old.2 {
+                return Some(previous);
+            }
+            if let (Some(old), Some(new)) =
+                (digits(&cached[CLF_SECONDS]), digits(&text[CLF_SECONDS]))
+                && new <= 60
+            {
+                return self.remember(text, previous - i64::from(old) + i64::from(new));
+            }
+        }
+        let value = TimeFormat::Clf.parse(text)?;
         self.remember(text, value)
     }
 
@@ -554,6 +602,33 @@ mod tests {
                 want,
                 "{text}"
             );
+        }
+    }
+
+    /// A cached CLF time and one that differs from it in any one byte, to any digit, sign or
+    /// letter: the cache answers as a full parse.
+    #[test]
+    fn a_cached_time_changed_in_any_byte_reads_as_a_full_parse() {
+        let base = *b"25/Oct/2015:04:11:25 +0100";
+        for at in 0..base.len() {
+            for byte in b"0123456789+-:/ xONov".iter().copied() {
+                let mut text = base;
+                text[at] = byte;
+                let mut cache = TimeCache::default();
+                cache.parse(TimeFormat::Clf, &base);
+                let want = TimeFormat::Clf.parse(&text);
+                assert_eq!(
+                    cache.parse(TimeFormat::Clf, &text),
+                    want,
+                    "{}",
+                    String::from_utf8_lossy(&text)
+                );
+                // And back, from a cache that holds the changed text.
+                assert_eq!(
+                    cache.parse(TimeFormat::Clf, &base),
+                    TimeFormat::Clf.parse(&base)
+                );
+            }
         }
     }
 
