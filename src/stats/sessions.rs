@@ -496,20 +496,33 @@ impl SessionBatch<'_> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         // perf: the shard's map is tens of kilobytes, out of cache since the shard's last
-        // batch; loading all the batch's places first overlaps their misses (see KeyMap).
-        if let Some(open) = locked.open.last() {
-            for hit in pending.iter() {
-                if store.window.window_of(hit.t) == open.window {
-                    open.visitors.prefetch(hit.key);
-                }
+        // batch; loading the places of the hits a few ahead overlaps their misses (see
+        // KeyMap) instead of waiting on each in turn.
+        let prefetch = |shard: &Shard, hit: &Pending| {
+            if let Some(open) = shard.open.last()
+                && store.window.window_of(hit.t) == open.window
+            {
+                open.visitors.prefetch(hit.key);
             }
+        };
+        for hit in pending.iter().take(PREFETCH_AHEAD) {
+            prefetch(&locked, hit);
         }
-        for hit in pending.drain(..) {
+        for i in 0..pending.len() {
+            if let Some(ahead) = pending.get(i + PREFETCH_AHEAD) {
+                prefetch(&locked, ahead);
+            }
+            let hit = &pending[i];
             let window = store.window.window_of(hit.t);
             locked.add(store.gap, window, hit.key, secs(hit.t), hit.activity);
         }
+        pending.clear();
     }
 }
+
+/// How many hits ahead a batch loads the places of the hits it applies: about as many misses
+/// as a core keeps in flight.
+const PREFETCH_AHEAD: usize = 16;
 
 impl Drop for SessionBatch<'_> {
     fn drop(&mut self) {
