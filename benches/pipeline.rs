@@ -292,5 +292,169 @@ fn sketches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, stages, enrichment, sketches);
+/// Uniform keys, as visitor keys (keyed SipHash outputs) are.
+fn visitor_keys(n: u64) -> Vec<u64> {
+    let hasher = siphasher::sip::SipHasher24::new_with_keys(0x5EED, 0xC0FFEE);
+    (0..n).map(|i| hasher.hash(&i.to_le_bytes())).collect()
+}
+
+/// Rows' visitor sets and the per-visitor map of the visit store, hand-written so that the
+/// place an insert reads is known before the insert, against the hashbrown set and map they
+/// replaced.
+///
+/// Steady state, as in a long run: the structures are filled first (outside the timing) and
+/// spread over tens of megabytes, then take a stream of inserts at places picked at random, each
+/// after some other work, as a line's inserts come after its parsing and privacy step. "at
+/// once" inserts right after the work; "loaded a step ahead" starts loading the next insert's
+/// place before the work, as a worker does a line ahead.
+fn visitor_sets(c: &mut Criterion) {
+    use criterion::BatchSize;
+    use logveil::privacy::visitor::VisitorKey;
+    use logveil::stats::counter::VisitorSet;
+    use logveil::stats::key_map::KeyMap;
+    use rustc_hash::{FxHashMap, FxHashSet};
+    const ROWS: usize = 20_000;
+    const FILL: u64 = 100;
+    const INSERTS: usize = 200_000;
+    let keys = visitor_keys(ROWS as u64 * FILL + INSERTS as u64);
+    let (fill, stream) = keys.split_at(ROWS * FILL as usize);
+    let mut rng = fastrand::Rng::with_seed(7);
+    let stream: Vec<(usize, u64)> = stream.iter().map(|&k| (rng.usize(..ROWS), k)).collect();
+    // Other work between inserts: a keyed hash of 64 bytes, about what a visitor key costs.
+    let hasher = siphasher::sip::SipHasher13::new_with_keys(1, 2);
+    let work = |i: usize| hasher.hash(&[i as u8; 64]);
+    let want: usize = ROWS * FILL as usize + INSERTS;
+
+    let mut group = c.benchmark_group("visitor_sets");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(INSERTS as u64));
+
+    let filled_sets: Vec<FxHashSet<u64>> = fill
+        .chunks(FILL as usize)
+        .map(|c| c.iter().copied().collect())
+        .collect();
+    group.bench_function("hashbrown_sets/at_once", |b| {
+        b.iter_batched(
+            || filled_sets.clone(),
+            |mut rows| {
+                let mut sink = 0;
+                for (i, &(r, k)) in stream.iter().enumerate() {
+                    sink ^= work(i);
+                    rows[r].insert(k);
+                }
+                assert_eq!(rows.iter().map(|s| s.len()).sum::<usize>(), want);
+                sink
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    let filled_rows: Vec<VisitorSet> = fill
+        .chunks(FILL as usize)
+        .map(|c| {
+            let mut set = VisitorSet::default();
+            c.iter().for_each(|&k| set.insert(VisitorKey(k)));
+            set
+        })
+        .collect();
+    let counted = |rows: &[VisitorSet]| rows.iter().map(|s| s.count() as usize).sum::<usize>();
+    for ahead in [false, true] {
+        let name = if ahead {
+            "loaded_a_step_ahead"
+        } else {
+            "at_once"
+        };
+        group.bench_function(format!("visitor_sets/{name}"), |b| {
+            b.iter_batched(
+                || filled_rows.clone(),
+                |mut rows| {
+                    let mut sink = 0;
+                    for (i, &(r, k)) in stream.iter().enumerate() {
+                        if ahead && let Some(&(next, key)) = stream.get(i + 1) {
+                            rows[next].prefetch(VisitorKey(key));
+                        }
+                        sink ^= work(i);
+                        rows[r].insert(VisitorKey(k));
+                    }
+                    assert_eq!(counted(&rows), want);
+                    sink
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+
+    // The visit store: 64 maps of per-visitor state (40 bytes, as a visitor's spans and
+    // activity are), a quarter of the hits from visitors not seen yet, in batches of 256 to
+    // one map at a time.
+    type State = [u64; 5];
+    const SHARDS: usize = 64;
+    const KNOWN: usize = 1_000_000;
+    let known = visitor_keys(KNOWN as u64);
+    let fresh = visitor_keys(2 * KNOWN as u64 + INSERTS as u64);
+    let hits: Vec<u64> = (0..INSERTS)
+        .map(|i| match i % 4 {
+            0 => fresh[2 * KNOWN + i],
+            _ => known[rng.usize(..KNOWN)],
+        })
+        .collect();
+    let shard_of = |k: u64| (k >> 58) as usize;
+    let mut batches: Vec<Vec<u64>> = vec![Vec::new(); SHARDS];
+    let mut ordered: Vec<(usize, Vec<u64>)> = Vec::new();
+    for &k in &hits {
+        let s = shard_of(k);
+        batches[s].push(k);
+        if batches[s].len() == 256 {
+            ordered.push((s, std::mem::take(&mut batches[s])));
+        }
+    }
+    let entries = {
+        let mut all: FxHashSet<u64> = known.iter().copied().collect();
+        all.extend(ordered.iter().flat_map(|(_, b)| b.iter().copied()));
+        all.len()
+    };
+    let mut filled_maps: Vec<FxHashMap<u64, State>> = vec![FxHashMap::default(); SHARDS];
+    let mut filled_key_maps: Vec<KeyMap<State>> = (0..SHARDS).map(|_| KeyMap::default()).collect();
+    for &k in &known {
+        filled_maps[shard_of(k)].insert(k, State::default());
+        *filled_key_maps[shard_of(k)].get_or_default(k) = State::default();
+    }
+    group.throughput(Throughput::Elements(ordered.len() as u64 * 256));
+    group.bench_function("hashbrown_map/batches", |b| {
+        b.iter_batched(
+            || filled_maps.clone(),
+            |mut shards| {
+                for (s, batch) in &ordered {
+                    for &k in batch {
+                        shards[*s].entry(k).or_default()[0] += 1;
+                    }
+                }
+                assert_eq!(shards.iter().map(|m| m.len()).sum::<usize>(), entries);
+                shards
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("key_map/batches_loaded_16_ahead", |b| {
+        b.iter_batched(
+            || filled_key_maps.clone(),
+            |mut shards| {
+                for (s, batch) in &ordered {
+                    let shard = &mut shards[*s];
+                    for (j, &k) in batch.iter().enumerate() {
+                        if let Some(&ahead) = batch.get(j + 16) {
+                            shard.prefetch(ahead);
+                        }
+                        shard.get_or_default(k)[0] += 1;
+                    }
+                }
+                assert_eq!(shards.iter().map(|m| m.len()).sum::<usize>(), entries);
+                shards
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stages, enrichment, sketches, visitor_sets);
 criterion_main!(benches);
