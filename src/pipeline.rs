@@ -469,13 +469,16 @@ impl<'a> Worker<'a> {
         if line.is_empty() {
             return Err(MalformedReason::EmptyLine);
         }
-        let raw = format.parse(line)?;
-        let time = self.anonymizer.time_of(&raw)?;
+        // perf: the parsed line is borrowed where it was returned; `?` on the result moved
+        // its 191 bytes with a `memcpy` call on every line.
+        let parsed = format.parse(line);
+        let raw = parsed.as_ref().map_err(|reason| *reason)?;
+        let time = self.anonymizer.time_of(raw)?;
         if !self.range.contains(time) {
             self.stats.out_of_range += 1;
             return Ok(());
         }
-        let event = self.anonymizer.anonymize_read_ahead(&raw, time, leading)?;
+        let event = self.anonymizer.anonymize_read_ahead(raw, time, leading)?;
         let counts_as_visitor = self.include_bots || !event.agent.is_bot();
         if counts_as_visitor {
             self.sessions
