@@ -215,13 +215,18 @@ impl<'p> Anonymizer<'p> {
     /// looks up an address the line will not ask for, which is slower and still right.
     #[inline]
     pub fn prefetch_country(&self, leading: &LeadingIpv4<'_>) {
+        self.countries.prefetch(self.leading_prefix(leading));
+    }
+
+    /// The truncated prefix of a line's leading address.
+    #[inline]
+    fn leading_prefix(&self, leading: &LeadingIpv4<'_>) -> IpPrefix {
         let policy = self.policy;
-        let prefix = ip::truncate(
+        ip::truncate(
             leading.addr().into(),
             policy.ipv4_prefix,
             policy.ipv6_prefix,
-        );
-        self.countries.prefetch(prefix);
+        )
     }
 
     /// The step after [`Self::prefetch_country`], a line later: starts loading the country
@@ -229,13 +234,7 @@ impl<'p> Anonymizer<'p> {
     /// then, do not hold it.
     #[inline]
     pub fn prefetch_shared_country(&self, leading: &LeadingIpv4<'_>) {
-        let policy = self.policy;
-        let prefix = ip::truncate(
-            leading.addr().into(),
-            policy.ipv4_prefix,
-            policy.ipv6_prefix,
-        );
-        self.countries.prefetch_shared(prefix);
+        self.countries.prefetch_shared(self.leading_prefix(leading));
     }
 
     /// [`Self::anonymize`] for a line whose leading address was read already, so that it is

@@ -1,8 +1,8 @@
 //! Counters: [`VisitorSet`], a distinct count exact while small and a dense HyperLogLog after,
 //! and [`Table`], the rows of one report dimension.
 
-use super::exact::ExactKeys;
 use super::hll::DenseHll;
+use super::key_map::KeyMap;
 use super::row_map::RowMap;
 use crate::privacy::visitor::VisitorKey;
 
@@ -28,7 +28,7 @@ pub struct VisitorSet {
 
 #[derive(Clone)]
 enum Keys {
-    Exact(ExactKeys),
+    Exact(KeyMap<()>),
     // Not boxed: the registers are behind a pointer already, and one more pointer to chase
     // on every insert was a cache miss more for each row sketch a line touches.
     Sketch(DenseHll),
@@ -59,7 +59,7 @@ impl VisitorSet {
     fn with_precision(precision: u8) -> VisitorSet {
         VisitorSet {
             precision,
-            keys: Keys::Exact(ExactKeys::default()),
+            keys: Keys::Exact(KeyMap::default()),
         }
     }
 
@@ -84,11 +84,7 @@ impl VisitorSet {
     #[inline]
     pub fn prefetch(&self, key: VisitorKey) {
         match &self.keys {
-            Keys::Exact(set) => {
-                if let Some(slot) = set.slot_of(key.0) {
-                    crate::prefetch::read(slot);
-                }
-            }
+            Keys::Exact(set) => set.prefetch(key.0),
             Keys::Sketch(sketch) => sketch.prefetch(key.0),
         }
     }
@@ -96,7 +92,7 @@ impl VisitorSet {
     fn promote(&mut self) {
         if let Keys::Exact(set) = &self.keys {
             let mut sketch = DenseHll::new(self.precision);
-            for key in set.iter() {
+            for key in set.keys() {
                 sketch.insert(key);
             }
             self.keys = Keys::Sketch(sketch);
@@ -109,7 +105,7 @@ impl VisitorSet {
         let limit = self.exact_limit();
         match (&mut self.keys, &other.keys) {
             (Keys::Exact(mine), Keys::Exact(theirs)) => {
-                theirs.iter().for_each(|key| {
+                theirs.keys().for_each(|key| {
                     mine.insert(key);
                 });
                 if mine.len() > limit {
@@ -117,7 +113,7 @@ impl VisitorSet {
                 }
             }
             (Keys::Sketch(mine), Keys::Exact(theirs)) => {
-                for key in theirs.iter() {
+                for key in theirs.keys() {
                     mine.insert(key);
                 }
             }

@@ -1,17 +1,20 @@
-//! [`KeyMap`]: a map from visitor keys to per-visitor state, whose places can be loaded ahead.
+//! [`KeyMap`]: a map from visitor keys to values, whose places can be loaded ahead: the visit
+//! store's per-visitor state, and as `KeyMap<()>` the exact visitor sets of rows.
 //!
-//! Open addressing with linear probing over two arrays, keys and values. Visitor keys are
-//! keyed SipHash outputs, so a multiply spreads even keys that are not. Unlike a `HashMap`, it
-//! says where a key lives before it is looked up ([`KeyMap::prefetch`]): the visit store applies
-//! hits a batch at a time, and starting the loads of a whole batch first lets their cache
-//! misses overlap instead of following one another (see `docs/performance.md`).
+//! Open addressing with linear probing over two arrays, keys and values (no memory for `()`).
+//! Visitor keys are keyed SipHash outputs; a multiply spreads even keys that are not, as tests
+//! make them. Unlike a `HashMap`, it says where a key lives before it is looked up
+//! ([`KeyMap::prefetch`]): the visit store loads the places of a batch's hits ahead of
+//! applying them, and a line loads the places of its row visitors a line ahead of inserting
+//! them, so that their cache misses overlap other work instead of following one another (see
+//! `docs/performance.md`).
 
 /// Most keys per slot before the arrays double: three quarters.
 const MAX_LOAD_NUMERATOR: usize = 3;
 const MAX_LOAD_DENOMINATOR: usize = 4;
 
 /// Slots of the first arrays.
-const FIRST_CAPACITY: usize = 16;
+const FIRST_CAPACITY: usize = 8;
 
 /// A map from `u64` keys to `V`. The key 0 marks an empty slot, so its value is held apart.
 #[derive(Clone, Default)]
@@ -68,15 +71,30 @@ impl<V: Default> KeyMap<V> {
         if self.keys.len() >= 2 {
             let home = self.home(key);
             crate::prefetch::read(&self.keys[home]);
-            crate::prefetch::read(&self.values[home]);
+            if std::mem::size_of::<V>() > 0 {
+                crate::prefetch::read(&self.values[home]);
+            }
         }
     }
 
     /// The value of `key`, inserted as `V::default()` when absent.
     #[inline]
     pub fn get_or_default(&mut self, key: u64) -> &mut V {
+        self.entry(key).0
+    }
+
+    /// Adds `key` with `V::default()`; true when it was not held.
+    #[inline]
+    pub fn insert(&mut self, key: u64) -> bool {
+        self.entry(key).1
+    }
+
+    /// The value of `key`, inserted as `V::default()` when absent, and whether it was.
+    #[inline]
+    fn entry(&mut self, key: u64) -> (&mut V, bool) {
         if key == 0 {
-            return self.zero.get_or_insert_with(Box::default);
+            let new = self.zero.is_none();
+            return (self.zero.get_or_insert_with(Box::default), new);
         }
         if (self.len + 1) * MAX_LOAD_DENOMINATOR > self.keys.len() * MAX_LOAD_NUMERATOR {
             self.resize((self.keys.len() * 2).max(FIRST_CAPACITY));
@@ -85,11 +103,11 @@ impl<V: Default> KeyMap<V> {
         let mut i = self.home(key);
         loop {
             match self.keys[i] {
-                k if k == key => return &mut self.values[i],
+                k if k == key => return (&mut self.values[i], false),
                 0 => {
                     self.keys[i] = key;
                     self.len += 1;
-                    return &mut self.values[i];
+                    return (&mut self.values[i], true);
                 }
                 _ => i = (i + 1) & mask,
             }
@@ -126,6 +144,11 @@ impl<V> KeyMap<V> {
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.iter().map(|(_, v)| v)
     }
+
+    /// Every key, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = u64> + '_ {
+        self.iter().map(|(k, _)| k)
+    }
 }
 
 #[cfg(test)]
@@ -158,6 +181,41 @@ mod tests {
                 proptest::prop_assert_eq!(held, want);
             }
         }
+    }
+
+    proptest::proptest! {
+        /// As a set (`KeyMap<()>`), inserts answer as a `HashSet`'s do and the same keys are
+        /// held after.
+        #[test]
+        fn as_a_set_holds_what_a_hash_set_holds(
+            small in proptest::collection::vec(0u64..40, 0..300),
+            wide in proptest::collection::vec(proptest::num::u64::ANY, 0..300),
+        ) {
+            for keys in [small, wide] {
+                let mut mine: KeyMap<()> = KeyMap::default();
+                let mut theirs = std::collections::HashSet::new();
+                for &k in &keys {
+                    mine.prefetch(k);
+                    proptest::prop_assert_eq!(mine.insert(k), theirs.insert(k));
+                    proptest::prop_assert_eq!(mine.len(), theirs.len());
+                }
+                let mut held: Vec<u64> = mine.keys().collect();
+                held.sort_unstable();
+                let mut want: Vec<u64> = theirs.into_iter().collect();
+                want.sort_unstable();
+                proptest::prop_assert_eq!(held, want);
+            }
+        }
+    }
+
+    #[test]
+    fn a_set_of_256_keys_takes_4_kib_as_a_row_sketch_does() {
+        let mut set: KeyMap<()> = KeyMap::default();
+        for k in 1..=256u64 {
+            set.insert(k.wrapping_mul(0xDEAD_BEEF_1234_5677));
+        }
+        assert_eq!(set.keys.len() * std::mem::size_of::<u64>(), 4096);
+        assert_eq!(std::mem::size_of_val(&*set.values), 0);
     }
 
     #[test]

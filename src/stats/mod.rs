@@ -3,7 +3,6 @@
 
 pub mod automation;
 pub mod counter;
-pub mod exact;
 pub mod hll;
 pub mod key_map;
 pub mod profile;
@@ -292,6 +291,10 @@ impl Stats {
     }
 
     /// Puts the visitors a [`Self::count_line`] held back into their rows' sets.
+    ///
+    /// perf: the four sets are written out here as in [`HeldVisitors::prefetch`], not walked
+    /// as one list of sets that both share: that form cost 116 instructions a line more
+    /// (callgrind) and 2% of the time.
     #[inline]
     pub fn insert_visitors(&mut self, held: HeldVisitors) {
         if held.line == 0 {
