@@ -284,27 +284,34 @@ impl RecentSlash24s {
         crate::prefetch::read(&self.0[Self::slot(slash24)]);
     }
 
+    /// The slot value of `slash24`'s answer when its slot holds it.
+    #[inline]
+    fn held(&self, slash24: u32) -> Option<u8> {
+        let entry = self.0[Self::slot(slash24)];
+        let value = entry as u8;
+        (value != slash24::NOT_ASKED && entry >> 8 == slash24).then_some(value)
+    }
+
     /// True when the slot of `slash24` holds its answer.
     #[inline]
     fn holds(&self, slash24: u32) -> bool {
-        let entry = self.0[Self::slot(slash24)];
-        entry as u8 != slash24::NOT_ASKED && entry >> 8 == slash24
+        self.held(slash24).is_some()
     }
 
     /// The country of `/24` number `slash24`, and whether `db` was asked.
     #[inline]
     fn country(&mut self, db: &GeoDb, slash24: u32) -> (Option<[u8; 2]>, bool) {
-        let slot = Self::slot(slash24);
-        let entry = self.0[slot];
-        let mut value = entry as u8;
-        let mut asked_db = false;
-        if value == slash24::NOT_ASKED || entry >> 8 != slash24 {
-            (value, asked_db) = db.slash24_value(slash24);
-            if value == slash24::NOT_ASKED {
-                return (db.country(Ipv4Addr::from(slash24 << 8).into()), true);
+        let (value, asked_db) = match self.held(slash24) {
+            Some(value) => (value, false),
+            None => {
+                let (value, asked_db) = db.slash24_value(slash24);
+                if value == slash24::NOT_ASKED {
+                    return (db.country(Ipv4Addr::from(slash24 << 8).into()), true);
+                }
+                self.0[Self::slot(slash24)] = (slash24 << 8) | u32::from(value);
+                (value, asked_db)
             }
-            self.0[slot] = (slash24 << 8) | u32::from(value);
-        }
+        };
         (db.slash24s().country(value), asked_db)
     }
 }

@@ -228,47 +228,33 @@ impl Table {
         }
     }
 
-    /// Counts one hit of `bytes` bytes on row `key`, and returns where the row is for the
-    /// hit's visitor, which [`Self::prefetch_visitor`] and [`Self::count_visitor`] take: a
-    /// line finds all its rows first, then starts loading their visitor sets, then inserts,
-    /// so that the sets' cache misses overlap instead of following one another. `None` when
-    /// the row was new and dropped at once to keep the table bounded, which forgets its
-    /// visitors as [`Self::add`] does.
+    /// Counts one hit of `bytes` bytes on row `key`, starts loading the place in the row's
+    /// visitor set that `visitor` will take, and returns where the row is, for
+    /// [`Self::count_visitor`] to add the visitor a little later: a line finds all its rows
+    /// first and inserts after, so that the sets' cache misses overlap other work instead of
+    /// following one another. `None` when the row was new and dropped at once to keep the
+    /// table bounded, which forgets its visitors as [`Self::add`] does.
     ///
     /// The [`RowAt`] names the row only until the table next gains or loses a row: one hit
     /// per table, then its visitor.
     #[inline]
-    pub fn hit(&mut self, key: &[u8], bytes: u64) -> Option<RowAt> {
-        let index = match self.rows.find_index(key) {
-            Some(index) => index,
-            None => {
-                let index = self.rows.insert_new(key, Row::default());
-                if self.rows.len() > self.max_rows {
-                    self.count_at(index, bytes);
-                    self.drop_lighter_half();
-                    // Dropping keeps the other buckets where they are.
-                    return self.rows.at(index).is_some().then_some(RowAt(index));
-                }
-                index
-            }
+    pub fn hit(&mut self, key: &[u8], bytes: u64, visitor: Option<VisitorKey>) -> Option<RowAt> {
+        let (index, new) = match self.rows.find_index(key) {
+            Some(index) => (index, false),
+            None => (self.rows.insert_new(key, Row::default()), true),
         };
-        self.count_at(index, bytes);
-        Some(RowAt(index))
-    }
-
-    #[inline]
-    fn count_at(&mut self, index: usize, bytes: u64) {
         let row = self.rows.at_mut(index).expect("a row just found");
         row.hits += 1;
         row.bytes += bytes;
-    }
-
-    /// Starts loading what [`Self::count_visitor`] will read for `visitor`.
-    #[inline]
-    pub fn prefetch_visitor(&self, at: RowAt, visitor: VisitorKey) {
-        if let Some(row) = self.rows.at(at.0) {
-            row.visitors.prefetch(visitor);
+        if let Some(v) = visitor {
+            row.visitors.prefetch(v);
         }
+        if new && self.rows.len() > self.max_rows {
+            self.drop_lighter_half();
+            // Dropping keeps the other buckets where they are.
+            return self.rows.at(index).is_some().then_some(RowAt(index));
+        }
+        Some(RowAt(index))
     }
 
     /// Adds `visitor` to the row of a [`Self::hit`].
@@ -435,11 +421,8 @@ mod tests {
                 };
                 let bytes = i as u64;
                 added.add_sized(key.as_bytes(), Some(v), bytes);
-                match hit.hit(key.as_bytes(), bytes) {
-                    Some(at) => {
-                        hit.prefetch_visitor(at, v);
-                        hit.count_visitor(at, v);
-                    }
+                match hit.hit(key.as_bytes(), bytes, Some(v)) {
+                    Some(at) => hit.count_visitor(at, v),
                     None => dropped_at_once += 1,
                 }
             }

@@ -497,11 +497,11 @@ impl SessionBatch<'_> {
             .unwrap_or_else(PoisonError::into_inner);
         // perf: the shard's map is tens of kilobytes, out of cache since the shard's last
         // batch; loading the places of the hits a few ahead overlaps their misses (see
-        // KeyMap) instead of waiting on each in turn.
+        // KeyMap) instead of waiting on each in turn. The places are those of the window
+        // taking hits, which all but the hits around a window's start belong to; for those
+        // few the load is wasted, not wrong.
         let prefetch = |shard: &Shard, hit: &Pending| {
-            if let Some(open) = shard.open.last()
-                && store.window.window_of(hit.t) == open.window
-            {
+            if let Some(open) = shard.open.last() {
                 open.visitors.prefetch(hit.key);
             }
         };
