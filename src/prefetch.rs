@@ -1,5 +1,6 @@
-//! A hint to start loading memory that a later step will read: the one `unsafe` call of the
-//! crate, because the intrinsic asks for it, not because a prefetch can do harm.
+//! A hint to start loading memory that a later step will read. The intrinsic is `unsafe` to
+//! call, not because a prefetch can do harm; the crate's only other `unsafe` is the vector
+//! load of [`crate::format::find`].
 
 /// Starts loading the cache line of `value`; does nothing on other targets.
 #[inline(always)]

@@ -4,6 +4,7 @@
 //! from a sample of lines when the user asks for `auto`.
 
 pub mod clf;
+pub mod find;
 pub mod json;
 pub mod line;
 pub mod preset;

@@ -19,7 +19,7 @@ pub mod visitor;
 use crate::enrich::agent::{AgentClass, AgentClassifier};
 use crate::enrich::geo::{CountryLookup, GeoDb};
 use crate::format::time::{TimeCache, UnixSeconds};
-use crate::format::{MalformedReason, RawLine};
+use crate::format::{MalformedReason, RawLine, find};
 use ip::{IpPrefix, LeadingIpv4};
 use memo::Memo;
 use referrer::ReferrerHost;
@@ -390,7 +390,7 @@ fn pack_extension(ext: &[u8]) -> Option<u64> {
 
 /// True when the last segment of `path` ends in one of the asset `extensions`.
 fn is_asset(extensions: &AssetExtensions, path: &[u8]) -> bool {
-    let end = memchr::memchr(b';', path).unwrap_or(path.len());
+    let end = find::byte(b';', path).unwrap_or(path.len());
     let path = &path[..end];
     // perf: the last segment is a few bytes, read backwards once for its dot and slash; two
     // vector searches cost more on so little.
@@ -424,7 +424,7 @@ fn split_request(request: &[u8]) -> (Method, &[u8]) {
     // where they stand before a vector search of the whole request line.
     let space = match request.iter().take(10).position(|&b| b == b' ') {
         Some(sp) => Some(sp),
-        None => memchr::memchr(b' ', request),
+        None => find::byte(b' ', request),
     };
     let Some(sp) = space else {
         return (Method::parse(request).without_target(), b"");

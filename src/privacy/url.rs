@@ -4,6 +4,8 @@
 //! `;` path parameters (`;jsessionid=`), and replaces segments that name a person or a secret with
 //! placeholders: `:email`, `:uuid`, `:token`, `:ip`, `:id`.
 
+use crate::format::find;
+
 /// The longest page key kept; longer paths (scanners send kilobytes) are cut and marked.
 pub const MAX_PAGE_LEN: usize = 256;
 
@@ -194,10 +196,10 @@ impl UrlPolicy {
 /// fragment).
 pub fn split_target(target: &[u8]) -> (&[u8], &[u8]) {
     let target = strip_origin(target);
-    let end = memchr::memchr2(b'?', b'#', target).unwrap_or(target.len());
+    let end = find::either(b'?', b'#', target).unwrap_or(target.len());
     let (path, rest) = target.split_at(end);
     let query = match rest.strip_prefix(b"?") {
-        Some(q) => &q[..memchr::memchr(b'#', q).unwrap_or(q.len())],
+        Some(q) => &q[..find::byte(b'#', q).unwrap_or(q.len())],
         None => b"",
     };
     (path, query)

@@ -1,0 +1,172 @@
+//! [`byte`] and [`either`]: the position of a byte in a field of a line, inlined where it is
+//! asked.
+//!
+//! perf: the fields of a log line are short (a quoted request of 30 to 80 bytes, an address of
+//! 7 to 15) and a combined line asks for seven of them. `memchr::memchr` is a call through a
+//! function pointer chosen at run time, and its AVX2 loop spends on setup and alignment what a
+//! short field never pays back: about 65 instructions a call here (callgrind). This is one
+//! SSE2 compare per 16 bytes (in every x86_64 target, so nothing is chosen at run time) and an
+//! eight-byte word compare below 16, inlined at each call; other targets use memchr.
+
+/// The position of the first `needle` in `haystack`.
+#[inline(always)]
+pub fn byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        any_of([needle], haystack)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        memchr::memchr(needle, haystack)
+    }
+}
+
+/// The position of the first `a` or `b` in `haystack`.
+#[inline(always)]
+pub fn either(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        any_of([a, b], haystack)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        memchr::memchr2(a, b, haystack)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn any_of<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usize> {
+    if haystack.len() >= 16 {
+        sse2::find(needles, haystack)
+    } else {
+        short(needles, haystack)
+    }
+}
+
+/// [`any_of`] for fewer than 16 bytes: two overlapping words from 8 bytes, else byte by byte.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn short<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usize> {
+    let len = haystack.len();
+    if len < 8 {
+        return haystack.iter().position(|b| needles.contains(b));
+    }
+    let word =
+        |at: usize| u64::from_le_bytes(haystack[at..at + 8].try_into().expect("eight bytes"));
+    if let Some(i) = first_in_word(word(0), needles) {
+        return Some(i);
+    }
+    first_in_word(word(len - 8), needles).map(|i| len - 8 + i)
+}
+
+/// The index of the first byte equal to one of `needles` in the little-endian `word`.
+///
+/// The classic zero-byte test: a borrow can mark bytes above a needle's first match, never
+/// below, so the lowest mark of all is exact.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn first_in_word<const N: usize>(word: u64, needles: [u8; N]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let marks = needles.iter().fold(0, |marks, &needle| {
+        let x = word ^ (ONES * u64::from(needle));
+        marks | (x.wrapping_sub(ONES) & !x & HIGHS)
+    });
+    (marks != 0).then(|| (marks.trailing_zeros() / 8) as usize)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_setzero_si128,
+    };
+
+    /// The first of `needles` in `haystack`, which holds at least 16 bytes.
+    #[inline(always)]
+    pub fn find<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usize> {
+        let len = haystack.len();
+        debug_assert!(len >= 16);
+        // Bits set where the 16 bytes from `at` (which must be at most len - 16) equal a
+        // needle.
+        let matches_at = |at: usize| -> u32 {
+            debug_assert!(at + 16 <= len);
+            // SAFETY: `at + 16 <= len`, so the unaligned load reads inside `haystack`; SSE2 is
+            // in every x86_64 target.
+            unsafe {
+                let block = _mm_loadu_si128(haystack.as_ptr().add(at).cast::<__m128i>());
+                let equal = needles.iter().fold(_mm_setzero_si128(), |equal, &needle| {
+                    _mm_or_si128(equal, _mm_cmpeq_epi8(block, _mm_set1_epi8(needle as i8)))
+                });
+                _mm_movemask_epi8(equal) as u32
+            }
+        };
+        let mut at = 0;
+        while at + 16 <= len {
+            let found = matches_at(at);
+            if found != 0 {
+                return Some(at + found.trailing_zeros() as usize);
+            }
+            at += 16;
+        }
+        if at == len {
+            return None;
+        }
+        // The last 16 bytes, less those seen already.
+        let last = len - 16;
+        let found = matches_at(last) >> (at - last);
+        (found != 0).then(|| at + found.trailing_zeros() as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn finds_the_first_match_at_every_length_and_place() {
+        for len in 0..80 {
+            for place in 0..=len {
+                let mut hay = vec![b'a'; len];
+                if place < len {
+                    hay[place] = b'"';
+                    // A second match after the first must not be the answer.
+                    if place + 1 < len {
+                        hay[len - 1] = b'"';
+                    }
+                }
+                let want = (place < len).then_some(place);
+                assert_eq!(byte(b'"', &hay), want, "len {len} place {place}");
+            }
+        }
+    }
+
+    #[test]
+    fn high_bytes_and_borrows_do_not_make_false_matches() {
+        // 0x21 next to 0x20: the word test's borrow marks a byte above a real match only.
+        let hay = [0x21, 0x20, 0x21, 0xa0, 0x00, 0xff, 0x20, 0x21, 0x80];
+        assert_eq!(byte(0x20, &hay), Some(1));
+        assert_eq!(byte(0xa0, &hay), Some(3));
+        assert_eq!(byte(0x00, &hay), Some(4));
+        assert_eq!(byte(0x7f, &hay), None);
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_memchr(hay in proptest::collection::vec(any::<u8>(), 0..200), needle in any::<u8>()) {
+            prop_assert_eq!(byte(needle, &hay), memchr::memchr(needle, &hay));
+        }
+
+        #[test]
+        fn agrees_with_memchr_on_few_values(hay in proptest::collection::vec(0u8..4, 0..100), needle in 0u8..4) {
+            prop_assert_eq!(byte(needle, &hay), memchr::memchr(needle, &hay));
+        }
+
+        #[test]
+        fn either_agrees_with_memchr2(hay in proptest::collection::vec(0u8..6, 0..100), a in 0u8..6, b in 0u8..6) {
+            prop_assert_eq!(either(a, b, &hay), memchr::memchr2(a, b, &hay));
+        }
+    }
+}
