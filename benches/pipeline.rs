@@ -456,5 +456,44 @@ fn visitor_sets(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, stages, enrichment, sketches, visitor_sets);
+/// The parsers' field searches: every quote and space of every line of the generated log,
+/// found one after another as the CLF parsers walk a line, by `format::find::byte` and by
+/// `memchr::memchr`. Both count the same bytes before timing.
+fn field_search(c: &mut Criterion) {
+    fn walk(data: &[u8], needle: u8, find: impl Fn(u8, &[u8]) -> Option<usize>) -> usize {
+        let mut found = 0;
+        for line in format::lines(data) {
+            let mut from = 0;
+            while let Some(at) = find(needle, &line[from..]) {
+                found += 1;
+                from += at + 1;
+            }
+        }
+        found
+    }
+    let data = generated_8mb();
+    let mut group = c.benchmark_group("field_search");
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    group.sample_size(20);
+    for needle in [b'"', b' '] {
+        let want = bytecount::count(&data, needle);
+        let name = if needle == b'"' { "quotes" } else { "spaces" };
+        group.bench_function(format!("{name}/find_byte"), |b| {
+            b.iter(|| assert_eq!(walk(black_box(&data), needle, format::find::byte), want))
+        });
+        group.bench_function(format!("{name}/memchr"), |b| {
+            b.iter(|| assert_eq!(walk(black_box(&data), needle, memchr::memchr), want))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    stages,
+    enrichment,
+    sketches,
+    visitor_sets,
+    field_search
+);
 criterion_main!(benches);
