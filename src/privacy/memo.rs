@@ -9,8 +9,10 @@
 //! visitor key. (A 128-bit digest cost 50 more instructions a line.) Values are already
 //! anonymous row keys.
 
+use crate::stats::row_map::RowHint;
 use rustc_hash::FxHashMap;
 use siphasher::sip::SipHasher13;
+use std::cell::Cell;
 
 /// Entries a memo keeps before it starts afresh: the fields of a site repeat (Zipf), so the
 /// common ones are back within a few lines, and a scan of unique fields costs one clear per
@@ -19,7 +21,9 @@ pub const MEMO_CAPACITY: usize = 8192;
 
 pub struct Memo {
     secret: [u64; 2],
-    values: FxHashMap<u64, Box<[u8]>>,
+    /// Each value with the place of its row in the table that counts it, kept there by the
+    /// counting step (see [`RowHint`]).
+    values: FxHashMap<u64, (Box<[u8]>, Cell<RowHint>)>,
     lookups: u64,
     misses: u64,
 }
@@ -42,12 +46,16 @@ impl Default for Memo {
 
 impl Memo {
     /// The value of `field`: from the memo, or from `compute`, which writes it into an empty
-    /// buffer and is remembered.
+    /// buffer and is remembered; and the value's row hint, for the table that counts it.
     ///
     /// perf: the value is lent out of the memo, not copied into the caller's buffer: that copy
     /// was a `memcpy` call on every page view and every line's referrer.
     #[inline]
-    pub fn value(&mut self, field: &[u8], compute: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
+    pub fn value(
+        &mut self,
+        field: &[u8],
+        compute: impl FnOnce(&mut Vec<u8>),
+    ) -> (&[u8], &Cell<RowHint>) {
         self.lookups += 1;
         let digest = self.digest(field);
         // Full: start afresh before the look-up, so that a miss can insert in place.
@@ -55,12 +63,13 @@ impl Memo {
             self.values.clear();
         }
         let misses = &mut self.misses;
-        self.values.entry(digest).or_insert_with(|| {
+        let (value, hint) = self.values.entry(digest).or_insert_with(|| {
             *misses += 1;
             let mut out = Vec::new();
             compute(&mut out);
-            out.into_boxed_slice()
-        })
+            (out.into_boxed_slice(), Cell::default())
+        });
+        (value, hint)
     }
 
     fn digest(&self, field: &[u8]) -> u64 {
@@ -83,7 +92,7 @@ mod tests {
         let mut memo = Memo::default();
         let mut calls = 0;
         for (field, want) in [("abc", "ABC"), ("ab", "AB"), ("abc", "ABC"), ("", "")] {
-            let got = memo.value(field.as_bytes(), |o| {
+            let (got, _) = memo.value(field.as_bytes(), |o| {
                 calls += 1;
                 o.extend_from_slice(field.to_ascii_uppercase().as_bytes());
             });
@@ -98,11 +107,11 @@ mod tests {
         let mut memo = Memo::default();
         for i in 0..MEMO_CAPACITY + 10 {
             let field = format!("/user/jane.doe.{i}");
-            let got = memo.value(field.as_bytes(), |o| o.extend_from_slice(b"/user/:name"));
+            let (got, _) = memo.value(field.as_bytes(), |o| o.extend_from_slice(b"/user/:name"));
             assert_eq!(got, b"/user/:name");
         }
         assert!(memo.values.len() <= MEMO_CAPACITY);
         // Only digests and computed values are held.
-        assert!(memo.values.values().all(|v| &v[..] == b"/user/:name"));
+        assert!(memo.values.values().all(|(v, _)| &v[..] == b"/user/:name"));
     }
 }

@@ -20,9 +20,11 @@ use crate::enrich::agent::{AgentClass, AgentClassifier};
 use crate::enrich::geo::{CountryLookup, GeoDb};
 use crate::format::time::{TimeCache, UnixSeconds};
 use crate::format::{MalformedReason, RawLine, find};
+use crate::stats::row_map::RowHint;
 use ip::{IpPrefix, LeadingIpv4};
 use memo::Memo;
 use referrer::ReferrerHost;
+use std::cell::Cell;
 use std::net::IpAddr;
 use std::sync::Arc;
 use url::UrlPolicy;
@@ -143,6 +145,9 @@ pub struct Event<'a> {
     pub bytes: u64,
     /// The scrubbed page key; empty unless `is_page_view`.
     pub page: &'a [u8],
+    /// Where the anonymiser keeps the place of `page`'s row between lines, when the key is
+    /// one it holds; the counting step reads and sets it.
+    pub page_row: Option<&'a Cell<RowHint>>,
     /// A successful GET of a page, not an asset. Bots are excluded later, in [`crate::stats`].
     pub is_page_view: bool,
     /// A successful GET of a static asset (stylesheet, script, image, font...).
@@ -153,6 +158,8 @@ pub struct Event<'a> {
     pub country: Option<[u8; 2]>,
     /// Registrable domain of the referrer, or a `(label)`.
     pub referrer: &'a [u8],
+    /// As `page_row`, for `referrer`.
+    pub referrer_row: Option<&'a Cell<RowHint>>,
     /// Primary Accept-Language tag (`de`), empty when the format has none.
     pub language: &'a [u8],
 }
@@ -284,31 +291,33 @@ impl<'p> Anonymizer<'p> {
             && path.first() == Some(&b'/');
         let is_asset = fetched && is_asset(&self.asset_extensions, path);
         let is_page_view = fetched && !is_asset;
-        let page: &[u8] = if is_page_view {
+        let (page, page_row): (&[u8], _) = if is_page_view {
             // perf: keyed by path and query, the memo hit on 88% of a generated log's page
             // views, 5% of which carry a unique query; keyed by the path alone, it misses only
             // on a path's first view.
-            let scrubbed = self
+            let (scrubbed, row) = self
                 .pages
                 .value(path, |out| policy.url.scrub_segments_into(path, out));
             if policy.url.is_finished_page_key(query, scrubbed) {
-                scrubbed
+                (scrubbed, Some(row))
             } else {
                 self.page.clear();
                 self.page.extend_from_slice(scrubbed);
                 policy.url.finish_page_key(query, &mut self.page);
-                &self.page
+                (&self.page, None)
             }
         } else {
-            b""
+            (b"", None)
         };
-        let referrer: &[u8] = match referrer::referrer_host(raw.referrer) {
-            ReferrerHost::Direct => referrer::DIRECT,
-            ReferrerHost::Unknown => referrer::UNKNOWN,
+        let (referrer, referrer_row): (&[u8], _) = match referrer::referrer_host(raw.referrer) {
+            ReferrerHost::Direct => (referrer::DIRECT, None),
+            ReferrerHost::Unknown => (referrer::UNKNOWN, None),
             ReferrerHost::Host(host) => {
                 let site = policy.site_domain.as_deref();
-                self.referrer_hosts
-                    .value(host, |out| referrer::host_key_into(host, site, out))
+                let (key, row) = self
+                    .referrer_hosts
+                    .value(host, |out| referrer::host_key_into(host, site, out));
+                (key, Some(row))
             }
         };
         language::primary_language_into(raw.accept_language, &mut self.language);
@@ -322,11 +331,13 @@ impl<'p> Anonymizer<'p> {
             status: raw.status,
             bytes: raw.bytes,
             page,
+            page_row,
             is_page_view,
             is_asset,
             agent,
             country,
             referrer,
+            referrer_row,
             language: &self.language,
         })
     }

@@ -3,8 +3,9 @@
 
 use super::hll::DenseHll;
 use super::key_map::KeyMap;
-use super::row_map::RowMap;
+use super::row_map::{RowHint, RowMap};
 use crate::privacy::visitor::VisitorKey;
+use std::cell::Cell;
 
 /// Sketch precision of the site-wide visitor count: 16 KiB, 0.81% standard error.
 pub const TOTAL_PRECISION: u8 = 14;
@@ -237,12 +238,29 @@ impl Table {
     ///
     /// The [`RowAt`] names the row only until the table next gains or loses a row: one hit
     /// per table, then its visitor.
+    ///
+    /// `hint`, when given, is where the caller keeps the row's place for `key` between hits:
+    /// a hint this table gave finds the row without hashing and comparing the key, and any
+    /// other is replaced by one that does.
     #[inline]
-    pub fn hit(&mut self, key: &[u8], bytes: u64, visitor: Option<VisitorKey>) -> Option<RowAt> {
-        let (index, new) = match self.rows.find_index(key) {
+    pub fn hit(
+        &mut self,
+        key: &[u8],
+        hint: Option<&Cell<RowHint>>,
+        bytes: u64,
+        visitor: Option<VisitorKey>,
+    ) -> Option<RowAt> {
+        let hinted = hint.and_then(|h| self.rows.hinted_index(h.get()));
+        debug_assert!(hinted.is_none_or(|i| self.rows.key_at(i) == Some(key)));
+        let (index, new) = match hinted.or_else(|| self.rows.find_index(key)) {
             Some(index) => (index, false),
             None => (self.rows.insert_new(key, Row::default()), true),
         };
+        if hinted.is_none()
+            && let Some(hint) = hint
+        {
+            hint.set(self.rows.hint(index));
+        }
         let row = self.rows.at_mut(index).expect("a row just found");
         row.hits += 1;
         row.bytes += bytes;
@@ -398,6 +416,7 @@ pub(crate) fn rows_of(table: &Table) -> Vec<RowSummary> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn keys(range: std::ops::Range<u64>) -> impl Iterator<Item = VisitorKey> {
         crate::stats::hll::test_keys(range).map(VisitorKey)
@@ -407,12 +426,16 @@ mod tests {
     fn a_hit_with_its_visitor_later_counts_as_an_add() {
         // Five heavy keys and sixty light ones, in tables of 2, 8 and 64 rows at most: rows are
         // dropped and come back, and a new row may be dropped at once.
+        // The same with row hints kept per key, as the anonymiser's memos keep them: for one
+        // table, and for two tables that share the hints, so that each meets hints of the
+        // other, which it must refuse.
         let visitors: Vec<VisitorKey> = keys(0..600).collect();
         for max_rows in [2, 8, 64] {
-            let (mut added, mut hit) = (
-                Table::with_max_rows(max_rows),
-                Table::with_max_rows(max_rows),
-            );
+            let table = || Table::with_max_rows(max_rows);
+            let (mut added, mut hit, mut hinted) = (table(), table(), table());
+            let (mut shared_a, mut shared_b) = (table(), table());
+            let mut hints: HashMap<String, Cell<RowHint>> = HashMap::new();
+            let mut shared_hints: HashMap<String, Cell<RowHint>> = HashMap::new();
             let mut dropped_at_once = 0;
             for (i, &v) in visitors.iter().enumerate() {
                 let key = match i % 3 {
@@ -421,13 +444,25 @@ mod tests {
                 };
                 let bytes = i as u64;
                 added.add_sized(key.as_bytes(), Some(v), bytes);
-                match hit.hit(key.as_bytes(), bytes, Some(v)) {
+                match hit.hit(key.as_bytes(), None, bytes, Some(v)) {
                     Some(at) => hit.count_visitor(at, v),
                     None => dropped_at_once += 1,
                 }
+                let hint = hints.entry(key.clone()).or_default();
+                if let Some(at) = hinted.hit(key.as_bytes(), Some(hint), bytes, Some(v)) {
+                    hinted.count_visitor(at, v);
+                }
+                let hint = shared_hints.entry(key.clone()).or_default();
+                for shared in [&mut shared_a, &mut shared_b] {
+                    if let Some(at) = shared.hit(key.as_bytes(), Some(hint), bytes, Some(v)) {
+                        shared.count_visitor(at, v);
+                    }
+                }
             }
-            assert_eq!(rows_of(&hit), rows_of(&added), "{max_rows}");
-            assert_eq!(hit.dropped(), added.dropped());
+            for other in [&hit, &hinted, &shared_a, &shared_b] {
+                assert_eq!(rows_of(other), rows_of(&added), "{max_rows}");
+                assert_eq!(other.dropped(), added.dropped());
+            }
             assert_eq!(added.dropped().rows > 0, max_rows < 64, "{max_rows}");
             assert_eq!(dropped_at_once > 0, max_rows < 64, "{max_rows}");
         }

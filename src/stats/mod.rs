@@ -218,11 +218,13 @@ impl Stats {
         }
         let page = if page_view {
             self.page_views += 1;
-            self.pages.hit(event.page, 0, visitor)
+            self.pages.hit(event.page, event.page_row, 0, visitor)
         } else {
             None
         };
-        let referrer = self.referrers.hit(event.referrer, 0, visitor);
+        let referrer = self
+            .referrers
+            .hit(event.referrer, event.referrer_row, 0, visitor);
         // Clients logged by address are the `(unresolved)` host row.
         if event.client_prefix.is_some() {
             debug_assert_eq!(event.host_domain, crate::privacy::UNRESOLVED);
@@ -256,7 +258,7 @@ impl Stats {
         // Bots' own table counts their clients even when they are not visitors.
         let profile = self
             .profiles
-            .hit(&self.profile_key, event.bytes, Some(event.visitor));
+            .hit(&self.profile_key, None, event.bytes, Some(event.visitor));
         if !event.language.is_empty() {
             self.languages.add(event.language, visitor);
         }

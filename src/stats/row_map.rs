@@ -8,17 +8,53 @@
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A map from byte keys to `V`.
-#[derive(Clone)]
 pub struct RowMap<V> {
     table: HashTable<(Box<[u8]>, V)>,
+    /// Names this map's placement of entries: drawn afresh whenever entries may move or go
+    /// (a growth, a rehash, a removal) and for every new or cloned map, so that a [`RowHint`]
+    /// is taken back only by the map that gave it, while its entry is still where it was.
+    layout: u64,
+}
+
+/// Where a key's entry was in a [`RowMap`], from [`RowMap::hint`]: a caller that meets the
+/// same key again and again (a memo of page keys) keeps it, and [`RowMap::hinted_index`]
+/// finds the entry from it without hashing the key or comparing it.
+///
+/// perf: a page view's row was found by hashing its key and comparing the key's bytes,
+/// which lie in a heap block of their own: a cache miss on most page views of a site with
+/// thousands of pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowHint {
+    /// 0 names no layout: the default hint is never taken.
+    layout: u64,
+    index: usize,
+}
+
+/// A layout name no map has had.
+fn fresh_layout() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl<V> Default for RowMap<V> {
     fn default() -> Self {
         RowMap {
             table: HashTable::new(),
+            layout: fresh_layout(),
+        }
+    }
+}
+
+/// A clone places its entries as the original does, but the two then change apart: the
+/// clone gets a layout of its own.
+impl<V: Clone> Clone for RowMap<V> {
+    fn clone(&self) -> Self {
+        RowMap {
+            table: self.table.clone(),
+            layout: fresh_layout(),
         }
     }
 }
@@ -77,9 +113,19 @@ impl<V> RowMap<V> {
             .map(|(_, v)| v)
     }
 
+    /// Before a call that may insert: hashbrown grows or rehashes (moving entries) only when
+    /// no insert is left before its load limit, so then the layout changes.
+    #[inline]
+    fn before_insert(&mut self) {
+        if self.table.len() == self.table.capacity() {
+            self.layout = fresh_layout();
+        }
+    }
+
     /// The value of `key`, inserted with `make` when absent.
     #[inline]
     pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> &mut V {
+        self.before_insert();
         let entry = self
             .table
             .entry(hash(key), |(k, _)| same_key(k, key), |(k, _)| hash(k));
@@ -98,9 +144,36 @@ impl<V> RowMap<V> {
     pub fn insert_new(&mut self, key: &[u8], value: V) -> usize {
         let h = hash(key);
         debug_assert!(self.find_index(key).is_none());
+        self.before_insert();
         self.table
             .insert_unique(h, (key.into(), value), |(k, _)| hash(k))
             .bucket_index()
+    }
+
+    /// A hint for the entry at bucket `index`, to be taken back by [`Self::hinted_index`].
+    #[inline]
+    pub fn hint(&self, index: usize) -> RowHint {
+        RowHint {
+            layout: self.layout,
+            index,
+        }
+    }
+
+    /// The bucket index of a hint's entry, when this map gave the hint and has not moved or
+    /// dropped entries since.
+    #[inline]
+    pub fn hinted_index(&self, hint: RowHint) -> Option<usize> {
+        (hint.layout == self.layout).then_some(hint.index)
+    }
+
+    #[cfg(test)]
+    fn capacity_for_tests(&self) -> usize {
+        self.table.capacity()
+    }
+
+    /// The key at a bucket index, if the bucket holds one.
+    pub fn key_at(&self, index: usize) -> Option<&[u8]> {
+        self.table.get_bucket(index).map(|(k, _)| &k[..])
     }
 
     /// The value at a bucket index, if the bucket holds one.
@@ -125,6 +198,7 @@ impl<V> RowMap<V> {
 
     /// Keeps the entries for which `keep` is true.
     pub fn retain(&mut self, mut keep: impl FnMut(&[u8], &mut V) -> bool) {
+        self.layout = fresh_layout();
         self.table.retain(|(k, v)| keep(k, v));
     }
 }
@@ -202,5 +276,47 @@ mod tests {
         assert_eq!(map.get(b"/page/8"), None);
         let rebuilt: RowMap<u32> = map.clone().into_iter().collect();
         assert_eq!(rebuilt.values().sum::<u32>(), plain.values().sum::<u32>());
+    }
+
+    #[test]
+    fn hints_hold_until_entries_may_move() {
+        let mut map: RowMap<u32> = RowMap::default();
+        assert_eq!(map.hinted_index(RowHint::default()), None);
+        let first = map.insert_new(b"/a", 1);
+        let hint = map.hint(first);
+        assert_eq!(map.hinted_index(hint), Some(first));
+        // Inserts that leave room keep every entry in place, and the hint with them; one that
+        // may grow the table ends it.
+        let mut i = 0;
+        while map.len() < map.capacity_for_tests() {
+            map.insert_new(format!("/b/{i}").as_bytes(), 0);
+            i += 1;
+            assert_eq!(map.hinted_index(hint), Some(first));
+            assert_eq!(map.key_at(first), Some(&b"/a"[..]));
+        }
+        map.insert_new(b"/grows", 0);
+        assert_eq!(map.hinted_index(hint), None);
+        // As does a look-up that may grow, a removal, and a clone, for the clone.
+        let index = map.find_index(b"/a").unwrap();
+        let hint = map.hint(index);
+        let clone = map.clone();
+        assert_eq!(clone.hinted_index(hint), None);
+        assert_eq!(map.hinted_index(hint), Some(index));
+        map.retain(|_, _| true);
+        assert_eq!(map.hinted_index(hint), None);
+        // A hint of one map is never taken by another.
+        let other: RowMap<u32> = [(b"/a".to_vec().into_boxed_slice(), 1)]
+            .into_iter()
+            .collect();
+        let index = other.find_index(b"/a").unwrap();
+        assert_eq!(map.hinted_index(other.hint(index)), None);
+        while map.len() < map.capacity_for_tests() {
+            map.insert_new(format!("/c/{i}").as_bytes(), 0);
+            i += 1;
+        }
+        let index = map.find_index(b"/a").unwrap();
+        let hint = map.hint(index);
+        *map.get_or_insert_with(b"/a", || 0) += 1;
+        assert_eq!(map.hinted_index(hint), None);
     }
 }
