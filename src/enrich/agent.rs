@@ -11,6 +11,7 @@
 //! uap-core patterns or replacements; otherwise it becomes `(other)` or [`UNNAMED_BOT`].
 
 use crate::privacy::visitor::{AgentDigest, agent_digest};
+use crate::stats::profile::ProfileRows;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::OnceLock;
@@ -492,8 +493,8 @@ fn unknown_agent() -> AgentClass {
 /// Classifies agents, remembering recent answers. One per worker.
 pub struct AgentClassifier {
     cache: FxHashMap<Box<[u8]>, u32>,
-    classes: Vec<(AgentClass, AgentDigest)>,
-    unknown: AgentClass,
+    classes: Vec<(AgentClass, AgentDigest, ProfileRows)>,
+    unknown: (AgentClass, ProfileRows),
     /// Digests of the empty agent and of `-`, computed once rather than on every such line.
     unknown_digests: [AgentDigest; 2],
     lookups: u64,
@@ -505,7 +506,7 @@ impl Default for AgentClassifier {
         AgentClassifier {
             cache: FxHashMap::default(),
             classes: Vec::new(),
-            unknown: unknown_agent(),
+            unknown: (unknown_agent(), ProfileRows::default()),
             unknown_digests: [agent_digest(b""), agent_digest(b"-")],
             lookups: 0,
             misses: 0,
@@ -519,15 +520,20 @@ impl AgentClassifier {
         self.classify_with_digest(agent).0
     }
 
-    /// The class of `agent` and its [`agent_digest`], both cached per distinct agent.
-    pub fn classify_with_digest(&mut self, agent: &[u8]) -> (&AgentClass, AgentDigest) {
+    /// [`Self::classify_with_digest`], with the place the counting step keeps the class's
+    /// profile rows.
+    pub fn classify_for_profile(
+        &mut self,
+        agent: &[u8],
+    ) -> (&AgentClass, AgentDigest, &ProfileRows) {
         if agent.is_empty() || agent == b"-" {
-            return (&self.unknown, self.unknown_digests[agent.len()]);
+            let (class, rows) = &self.unknown;
+            return (class, self.unknown_digests[agent.len()], rows);
         }
         self.lookups += 1;
         if let Some(&i) = self.cache.get(agent) {
-            let (class, digest) = &self.classes[i as usize];
-            return (class, *digest);
+            let (class, digest, rows) = &self.classes[i as usize];
+            return (class, *digest, rows);
         }
         self.misses += 1;
         if self.classes.len() >= CACHE_LIMIT {
@@ -535,11 +541,20 @@ impl AgentClassifier {
             self.classes.clear();
         }
         let i = self.classes.len();
-        self.classes
-            .push((classifier().classify(agent), agent_digest(agent)));
+        self.classes.push((
+            classifier().classify(agent),
+            agent_digest(agent),
+            ProfileRows::default(),
+        ));
         self.cache.insert(agent.into(), i as u32);
-        let (class, digest) = &self.classes[i];
-        (class, *digest)
+        let (class, digest, rows) = &self.classes[i];
+        (class, *digest, rows)
+    }
+
+    /// The class of `agent` and its [`agent_digest`], both cached per distinct agent.
+    pub fn classify_with_digest(&mut self, agent: &[u8]) -> (&AgentClass, AgentDigest) {
+        let (class, digest, _) = self.classify_for_profile(agent);
+        (class, digest)
     }
 
     /// Agents looked up (empty ones aside) and how many of them were not in the cache.

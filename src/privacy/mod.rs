@@ -20,6 +20,7 @@ use crate::enrich::agent::{AgentClass, AgentClassifier};
 use crate::enrich::geo::{CountryLookup, GeoDb};
 use crate::format::time::{TimeCache, UnixSeconds};
 use crate::format::{MalformedReason, RawLine, find};
+use crate::stats::profile::ProfileRows;
 use crate::stats::row_map::RowHint;
 use ip::{IpPrefix, LeadingIpv4};
 use memo::Memo;
@@ -154,6 +155,8 @@ pub struct Event<'a> {
     pub is_asset: bool,
     /// Browser, OS, device and crawler name of the user agent.
     pub agent: &'a AgentClass,
+    /// Where the counting step keeps the agent's profile rows.
+    pub profile_rows: &'a ProfileRows,
     /// Country of the truncated client address, when known.
     pub country: Option<[u8; 2]>,
     /// Registrable domain of the referrer, or a `(label)`.
@@ -177,6 +180,9 @@ pub struct Anonymizer<'p> {
     pages: Memo,
     /// Referrer row keys by referrer host.
     referrer_hosts: Memo,
+    /// The row hints of the `(direct)` and `(unknown)` referrer rows, which no memo holds.
+    direct_row: Cell<RowHint>,
+    unknown_referrer_row: Cell<RowHint>,
     host: Vec<u8>,
     language: Vec<u8>,
     asset_extensions: AssetExtensions,
@@ -193,6 +199,8 @@ impl<'p> Anonymizer<'p> {
             page: Vec::with_capacity(256),
             pages: Memo::default(),
             referrer_hosts: Memo::default(),
+            direct_row: Cell::default(),
+            unknown_referrer_row: Cell::default(),
             host: Vec::with_capacity(64),
             language: Vec::with_capacity(3),
             asset_extensions: AssetExtensions::new(&policy.asset_extensions),
@@ -253,7 +261,7 @@ impl<'p> Anonymizer<'p> {
         leading: Option<LeadingIpv4<'_>>,
     ) -> Result<Event<'_>, MalformedReason> {
         let policy = self.policy;
-        let (agent, agent_digest) = self.agents.classify_with_digest(raw.user_agent);
+        let (agent, agent_digest, profile_rows) = self.agents.classify_for_profile(raw.user_agent);
         let client = policy.client_from.client(raw.client, raw.forwarded_for);
         let addr = leading
             .and_then(|l| l.parsed(client))
@@ -310,8 +318,8 @@ impl<'p> Anonymizer<'p> {
             (b"", None)
         };
         let (referrer, referrer_row): (&[u8], _) = match referrer::referrer_host(raw.referrer) {
-            ReferrerHost::Direct => (referrer::DIRECT, None),
-            ReferrerHost::Unknown => (referrer::UNKNOWN, None),
+            ReferrerHost::Direct => (referrer::DIRECT, Some(&self.direct_row)),
+            ReferrerHost::Unknown => (referrer::UNKNOWN, Some(&self.unknown_referrer_row)),
             ReferrerHost::Host(host) => {
                 let site = policy.site_domain.as_deref();
                 let (key, row) = self
@@ -335,6 +343,7 @@ impl<'p> Anonymizer<'p> {
             is_page_view,
             is_asset,
             agent,
+            profile_rows,
             country,
             referrer,
             referrer_row,

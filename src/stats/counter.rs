@@ -261,6 +261,37 @@ impl Table {
         {
             hint.set(self.rows.hint(index));
         }
+        self.count_at(index, new, bytes, visitor)
+    }
+
+    /// [`Self::hit`] on the row of `hint`, without its key; `None`, counting nothing, when
+    /// the hint is not one this table can take.
+    #[inline]
+    pub fn hit_hinted(
+        &mut self,
+        hint: RowHint,
+        bytes: u64,
+        visitor: Option<VisitorKey>,
+    ) -> Option<RowAt> {
+        let index = self.rows.hinted_index(hint)?;
+        self.count_at(index, false, bytes, visitor)
+    }
+
+    /// Where a row can be hinted from.
+    #[inline]
+    pub fn hint(&self, at: RowAt) -> RowHint {
+        self.rows.hint(at.0)
+    }
+
+    /// The counting of [`Self::hit`], on the row at bucket `index`.
+    #[inline]
+    fn count_at(
+        &mut self,
+        index: usize,
+        new: bool,
+        bytes: u64,
+        visitor: Option<VisitorKey>,
+    ) -> Option<RowAt> {
         let row = self.rows.at_mut(index).expect("a row just found");
         row.hits += 1;
         row.bytes += bytes;
