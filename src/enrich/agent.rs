@@ -517,11 +517,11 @@ impl Default for AgentClassifier {
 impl AgentClassifier {
     /// The class of `agent`, from the cache when this worker has seen it recently.
     pub fn classify(&mut self, agent: &[u8]) -> &AgentClass {
-        self.classify_with_digest(agent).0
+        self.classify_for_profile(agent).0
     }
 
-    /// [`Self::classify_with_digest`], with the place the counting step keeps the class's
-    /// profile rows.
+    /// The class of `agent`, its [`agent_digest`], and the place the counting step keeps the
+    /// class's profile rows, all cached per distinct agent.
     pub fn classify_for_profile(
         &mut self,
         agent: &[u8],
@@ -549,12 +549,6 @@ impl AgentClassifier {
         self.cache.insert(agent.into(), i as u32);
         let (class, digest, rows) = &self.classes[i];
         (class, *digest, rows)
-    }
-
-    /// The class of `agent` and its [`agent_digest`], both cached per distinct agent.
-    pub fn classify_with_digest(&mut self, agent: &[u8]) -> (&AgentClass, AgentDigest) {
-        let (class, digest, _) = self.classify_for_profile(agent);
-        (class, digest)
     }
 
     /// Agents looked up (empty ones aside) and how many of them were not in the cache.

@@ -6,8 +6,8 @@
 //! vcombined: %v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"
 //! ```
 //!
-//! Each parser walks the line once with [`find::byte`] and returns slices of it. The ident and user fields
-//! are checked for shape and skipped, never copied.
+//! Each parser walks the line once with [`find::byte`] and returns slices of it. The ident and
+//! user fields are checked for shape and skipped, never copied.
 
 use super::find;
 use super::line::{MalformedReason as Bad, RawLine};

@@ -250,22 +250,25 @@ impl Table {
         bytes: u64,
         visitor: Option<VisitorKey>,
     ) -> Option<RowAt> {
-        let hinted = hint.and_then(|h| self.rows.hinted_index(h.get()));
-        debug_assert!(hinted.is_none_or(|i| self.rows.key_at(i) == Some(key)));
-        let (index, new) = match hinted.or_else(|| self.rows.find_index(key)) {
+        if let Some(hint) = hint
+            && let Some(at) = self.hit_hinted(hint.get(), bytes, visitor)
+        {
+            debug_assert_eq!(self.rows.key_at(at.0), Some(key));
+            return Some(at);
+        }
+        let (index, new) = match self.rows.find_index(key) {
             Some(index) => (index, false),
             None => (self.rows.insert_new(key, Row::default()), true),
         };
-        if hinted.is_none()
-            && let Some(hint) = hint
-        {
+        if let Some(hint) = hint {
             hint.set(self.rows.hint(index));
         }
         self.count_at(index, new, bytes, visitor)
     }
 
-    /// [`Self::hit`] on the row of `hint`, without its key; `None`, counting nothing, when
-    /// the hint is not one this table can take.
+    /// [`Self::hit`] on the row of `hint`, for a caller whose key costs work to make: `None`,
+    /// counting nothing, when the hint is not one this table can take, and then the caller
+    /// makes the key and calls [`Self::hit`] with the same hint.
     #[inline]
     pub fn hit_hinted(
         &mut self,
@@ -275,12 +278,6 @@ impl Table {
     ) -> Option<RowAt> {
         let index = self.rows.hinted_index(hint)?;
         self.count_at(index, false, bytes, visitor)
-    }
-
-    /// Where a row can be hinted from.
-    #[inline]
-    pub fn hint(&self, at: RowAt) -> RowHint {
-        self.rows.hint(at.0)
     }
 
     /// The counting of [`Self::hit`], on the row at bucket `index`.

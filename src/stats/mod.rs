@@ -267,14 +267,13 @@ impl Stats {
     }
 
     /// Counts a line's hit on its profile row: found from the hint its agent class keeps, else
-    /// by its key, which then gives the class a hint.
+    /// by its key, written only then.
     #[inline]
     fn hit_profile(&mut self, event: &Event<'_>, counts_as_visitor: bool) -> Option<RowAt> {
         let tag = profile::tag(event.status, event.method, counts_as_visitor);
+        let hint = event.profile_rows.slot(tag);
         let client = Some(event.visitor);
-        if let Some(hint) = event.profile_rows.hint(tag)
-            && let Some(at) = self.profiles.hit_hinted(hint, event.bytes, client)
-        {
+        if let Some(at) = self.profiles.hit_hinted(hint.get(), event.bytes, client) {
             return Some(at);
         }
         profile::write_key(
@@ -284,13 +283,8 @@ impl Stats {
             event.method,
             counts_as_visitor,
         );
-        let at = self
-            .profiles
-            .hit(&self.profile_key, None, event.bytes, client);
-        if let Some(at) = at {
-            event.profile_rows.keep(tag, self.profiles.hint(at));
-        }
-        at
+        self.profiles
+            .hit(&self.profile_key, Some(hint), event.bytes, client)
     }
 
     /// Puts the visitors a [`Self::count_line`] held back into their rows' sets.

@@ -68,39 +68,32 @@ pub fn tag(status: u16, method: Method, counts_as_visitor: bool) -> u32 {
 /// perf: that was the largest table step of a line, 197 instructions.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ProfileRows {
-    /// `(tag, hint)`; tag 0 is an empty slot.
-    slots: [Cell<(u32, RowHint)>; 4],
+    /// The tag of each slot; 0 for an empty one.
+    tags: [Cell<u32>; 4],
+    hints: [Cell<RowHint>; 4],
     /// The slot a new tag takes when none is empty.
     next: Cell<u8>,
 }
 
 impl ProfileRows {
-    /// The hint kept for `tag`, if one is.
+    /// Where the hint of `tag`'s row is kept: its own slot, else an empty one, else the slot
+    /// of the tags before it in turn. A slot taken for `tag` holds no hint yet.
     #[inline]
-    pub fn hint(&self, tag: u32) -> Option<RowHint> {
-        self.slots
-            .iter()
-            .map(Cell::get)
-            .find_map(|(kept, hint)| (kept == tag).then_some(hint))
-    }
-
-    /// Keeps `hint` for `tag`: in its own slot, else in an empty one, else in place of the
-    /// tags before it in turn.
-    #[inline]
-    pub fn keep(&self, tag: u32, hint: RowHint) {
-        let slot = match self
-            .slots
-            .iter()
-            .position(|s| matches!(s.get().0, 0) || s.get().0 == tag)
-        {
-            Some(slot) => slot,
+    pub fn slot(&self, tag: u32) -> &Cell<RowHint> {
+        if let Some(slot) = self.tags.iter().position(|t| t.get() == tag) {
+            return &self.hints[slot];
+        }
+        let slot = match self.tags.iter().position(|t| t.get() == 0) {
+            Some(empty) => empty,
             None => {
                 let next = self.next.get();
-                self.next.set((next + 1) % self.slots.len() as u8);
+                self.next.set((next + 1) % self.tags.len() as u8);
                 usize::from(next)
             }
         };
-        self.slots[slot].set((tag, hint));
+        self.tags[slot].set(tag);
+        self.hints[slot].set(RowHint::default());
+        &self.hints[slot]
     }
 }
 
@@ -137,6 +130,14 @@ mod tests {
                 })
                 .collect()
         };
+        // The hint kept for a tag, looked at without taking a slot; and a hint kept for it.
+        fn kept(rows: &ProfileRows, tag: u32) -> Option<RowHint> {
+            let slot = rows.tags.iter().position(|t| t.get() == tag)?;
+            Some(rows.hints[slot].get())
+        }
+        fn keep(rows: &ProfileRows, tag: u32, hint: RowHint) {
+            rows.slot(tag).set(hint);
+        }
         let rows = ProfileRows::default();
         let tags: Vec<u32> = [(200, Method::Get), (304, Method::Get), (404, Method::Get)]
             .into_iter()
@@ -152,17 +153,19 @@ mod tests {
         assert!(tags.iter().all(|&t| t != 0));
         assert_ne!(tag(200, Method::Get, false), tags[0]);
         for (&t, &h) in tags[..4].iter().zip(&table_hints) {
-            assert_eq!(rows.hint(t), None);
-            rows.keep(t, h);
-            assert_eq!(rows.hint(t), Some(h));
+            assert_eq!(kept(&rows, t), None);
+            // A slot taken afresh holds the default hint, which no table takes.
+            assert_eq!(rows.slot(t).get(), RowHint::default());
+            keep(&rows, t, h);
+            assert_eq!(kept(&rows, t), Some(h));
         }
         // A tag kept again replaces its own hint; a fifth tag takes the place of the first.
-        rows.keep(tags[1], table_hints[5]);
-        assert_eq!(rows.hint(tags[1]), Some(table_hints[5]));
-        rows.keep(tags[4], table_hints[4]);
-        assert_eq!(rows.hint(tags[4]), Some(table_hints[4]));
-        assert_eq!(rows.hint(tags[0]), None);
-        assert_eq!(rows.hint(tags[2]), Some(table_hints[2]));
+        keep(&rows, tags[1], table_hints[5]);
+        assert_eq!(kept(&rows, tags[1]), Some(table_hints[5]));
+        keep(&rows, tags[4], table_hints[4]);
+        assert_eq!(kept(&rows, tags[4]), Some(table_hints[4]));
+        assert_eq!(kept(&rows, tags[0]), None);
+        assert_eq!(kept(&rows, tags[2]), Some(table_hints[2]));
     }
 
     #[test]
