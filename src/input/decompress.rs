@@ -36,7 +36,13 @@ pub fn decoder<'r>(
     let head = buffered.fill_buf()?;
     let compression = Compression::detect(head);
     let reader: Box<dyn Read + Send + 'r> = match compression {
-        Compression::None => Box::new(buffered),
+        // perf: the bytes read to sniff are handed out first, then reads go straight to the
+        // input. Through the buffer, the first reads of every chunk were copied twice: an
+        // eighth of a plain file's bytes (callgrind, 25 instructions a line).
+        Compression::None => {
+            let head = buffered.buffer().to_vec();
+            Box::new(io::Cursor::new(head).chain(buffered.into_inner()))
+        }
         Compression::Gzip => Box::new(MultiGzDecoder::new(buffered)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
     };
@@ -74,6 +80,30 @@ mod tests {
         let z = zstd::encode_all(&b"zzz\n"[..], 3).unwrap();
         let (c, got) = read_all(&z);
         assert_eq!((c, got.unwrap()), (Compression::Zstd, b"zzz\n".to_vec()));
+    }
+
+    /// A plain input longer than the bytes read to sniff it comes out whole, whatever the
+    /// reads that cross from those bytes to the rest.
+    #[test]
+    fn plain_input_past_the_sniffed_bytes_is_whole() {
+        let data: Vec<u8> = (0..60_000u32)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        assert!(data.len() > 256 * 1024);
+        for piece in [1000, 4096, 1 << 20] {
+            let (c, mut r) = decoder(&data[..]).unwrap();
+            assert_eq!(c, Compression::None);
+            let mut out = Vec::new();
+            let mut buf = vec![0u8; piece];
+            loop {
+                let n = r.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(out, data, "reads of {piece}");
+        }
     }
 
     #[test]
