@@ -34,6 +34,19 @@ pub fn either(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
     }
 }
 
+/// The position of the first byte of `haystack` that is one of a few `needles`.
+#[inline(always)]
+pub fn first_of<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        any_of(needles, haystack)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        haystack.iter().position(|b| needles.contains(b))
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn any_of<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usize> {
@@ -167,6 +180,12 @@ mod tests {
         #[test]
         fn either_agrees_with_memchr2(hay in proptest::collection::vec(0u8..6, 0..100), a in 0u8..6, b in 0u8..6) {
             prop_assert_eq!(either(a, b, &hay), memchr::memchr2(a, b, &hay));
+        }
+
+        #[test]
+        fn first_of_agrees_with_a_plain_search(hay in proptest::collection::vec(0u8..12, 0..100), needles in proptest::array::uniform5(0u8..12)) {
+            let plain = hay.iter().position(|b| needles.contains(b));
+            prop_assert_eq!(first_of(needles, &hay), plain);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Referrers: reduced to the registrable domain of the referring URL.
 
 use super::host::{keep_registrable_domain, normalise_host};
+use crate::format::find;
 
 /// Row key for requests without a referrer.
 pub const DIRECT: &[u8] = b"(direct)";
@@ -69,8 +70,10 @@ pub fn host_key_into(host: &[u8], site_domain: Option<&[u8]>, out: &mut Vec<u8>)
 
 /// The host of `scheme://[userinfo@]host[:port]/...`, or `None` without an authority.
 ///
-/// perf: one plain pass over the few bytes of the authority; separate vector searches for
-/// each delimiter cost more on such short text.
+/// perf: the authority's delimiters are found with one inlined search for all five, which
+/// mostly meets the `/` after the host first. A loop over every byte of the host became a
+/// jump table, whose indirect branch callgrind's model mispredicted about once a line. The
+/// search takes 34 instructions, 10 branches and 3 mispredicted ones a line away (callgrind).
 fn url_host(url: &[u8]) -> Option<&[u8]> {
     let mut from = 0;
     let rest = loop {
@@ -81,16 +84,18 @@ fn url_host(url: &[u8]) -> Option<&[u8]> {
         from = colon + 1;
     };
     let (mut end, mut userinfo_end, mut last_colon) = (rest.len(), 0, None);
-    for (i, &b) in rest.iter().enumerate() {
-        match b {
-            b'/' | b'?' | b'#' => {
+    let mut at = 0;
+    while let Some(found) = find::first_of([b'/', b'?', b'#', b'@', b':'], &rest[at..]) {
+        let i = at + found;
+        match rest[i] {
+            b'@' => userinfo_end = i + 1,
+            b':' => last_colon = Some(i),
+            _ => {
                 end = i;
                 break;
             }
-            b'@' => userinfo_end = i + 1,
-            b':' => last_colon = Some(i),
-            _ => {}
         }
+        at = i + 1;
     }
     let authority = &rest[userinfo_end..end];
     if authority.first() == Some(&b'[') {
@@ -106,6 +111,40 @@ fn url_host(url: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The authority scan as one pass over every byte, to check the searched one against.
+    fn url_host_by_bytes(url: &[u8]) -> Option<&[u8]> {
+        let colon = (0..url.len()).find(|&i| url[i] == b':' && url[i + 1..].starts_with(b"//"))?;
+        let rest = &url[colon + 3..];
+        let (mut end, mut userinfo_end, mut last_colon) = (rest.len(), 0, None);
+        for (i, &b) in rest.iter().enumerate() {
+            match b {
+                b'/' | b'?' | b'#' => {
+                    end = i;
+                    break;
+                }
+                b'@' => userinfo_end = i + 1,
+                b':' => last_colon = Some(i),
+                _ => {}
+            }
+        }
+        let authority = &rest[userinfo_end..end];
+        if authority.first() == Some(&b'[') {
+            return Some(authority);
+        }
+        let host = match last_colon {
+            Some(colon) if colon >= userinfo_end => &rest[userinfo_end..colon],
+            _ => authority,
+        };
+        (!host.is_empty()).then_some(host)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn hosts_agree_with_a_scan_of_every_byte(url in "[a-z]{0,3}(://)?[a-z.:@/?#\\[\\]]{0,40}") {
+            proptest::prop_assert_eq!(url_host(url.as_bytes()), url_host_by_bytes(url.as_bytes()));
+        }
+    }
 
     fn key(referrer: &str, site: Option<&str>) -> String {
         let mut out = Vec::new();
