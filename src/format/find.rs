@@ -47,6 +47,55 @@ pub fn first_of<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usi
     }
 }
 
+/// The position of the last byte of `haystack` that is one of a few `needles`.
+#[inline(always)]
+pub fn last_of<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if haystack.len() >= 16 {
+            sse2::rfind(needles, haystack)
+        } else {
+            short_last(needles, haystack)
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        haystack.iter().rposition(|b| needles.contains(b))
+    }
+}
+
+/// [`last_of`] for fewer than 16 bytes: two overlapping words from 8 bytes, else byte by byte.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn short_last<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usize> {
+    let len = haystack.len();
+    if len < 8 {
+        return haystack.iter().rposition(|b| needles.contains(b));
+    }
+    let word =
+        |at: usize| u64::from_le_bytes(haystack[at..at + 8].try_into().expect("eight bytes"));
+    if let Some(i) = last_in_word(word(len - 8), needles) {
+        return Some(len - 8 + i);
+    }
+    last_in_word(word(0), needles)
+}
+
+/// The index of the last byte equal to one of `needles` in the little-endian `word`.
+///
+/// The exact zero-byte test: no carry crosses bytes, so no byte is marked but a match (the
+/// test of [`first_in_word`] can mark bytes above a match, which would spoil the last).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn last_in_word<const N: usize>(word: u64, needles: [u8; N]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let marks = needles.iter().fold(0, |marks, &needle| {
+        let x = word ^ (ONES * u64::from(needle));
+        marks | !(((x & LOWS) + LOWS) | x | LOWS)
+    });
+    (marks != 0).then(|| (63 - marks.leading_zeros()) as usize / 8)
+}
+
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn any_of<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usize> {
@@ -131,6 +180,39 @@ mod sse2 {
         let found = matches_at(last) >> (at - last);
         (found != 0).then(|| at + found.trailing_zeros() as usize)
     }
+
+    /// The last of `needles` in `haystack`, which holds at least 16 bytes.
+    #[inline(always)]
+    pub fn rfind<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usize> {
+        let len = haystack.len();
+        debug_assert!(len >= 16);
+        let matches_at = |at: usize| -> u32 {
+            debug_assert!(at + 16 <= len);
+            // SAFETY: as in `find`.
+            unsafe {
+                let block = _mm_loadu_si128(haystack.as_ptr().add(at).cast::<__m128i>());
+                let equal = needles.iter().fold(_mm_setzero_si128(), |equal, &needle| {
+                    _mm_or_si128(equal, _mm_cmpeq_epi8(block, _mm_set1_epi8(needle as i8)))
+                });
+                _mm_movemask_epi8(equal) as u32
+            }
+        };
+        // Blocks from the end; `end` is where the bytes not yet seen stop.
+        let mut end = len;
+        while end >= 16 {
+            let found = matches_at(end - 16);
+            if found != 0 {
+                return Some(end - 16 + (31 - found.leading_zeros()) as usize);
+            }
+            end -= 16;
+        }
+        if end == 0 {
+            return None;
+        }
+        // The first 16 bytes, less those seen already.
+        let found = matches_at(0) & ((1 << end) - 1);
+        (found != 0).then(|| (31 - found.leading_zeros()) as usize)
+    }
 }
 
 #[cfg(test)]
@@ -180,6 +262,17 @@ mod tests {
         #[test]
         fn either_agrees_with_memchr2(hay in proptest::collection::vec(0u8..6, 0..100), a in 0u8..6, b in 0u8..6) {
             prop_assert_eq!(either(a, b, &hay), memchr::memchr2(a, b, &hay));
+        }
+
+        #[test]
+        fn last_of_agrees_with_a_plain_search(hay in proptest::collection::vec(0u8..12, 0..100), needles in proptest::array::uniform2(0u8..12)) {
+            let plain = hay.iter().rposition(|b| needles.contains(b));
+            prop_assert_eq!(last_of(needles, &hay), plain);
+        }
+
+        #[test]
+        fn last_of_is_exact_on_any_bytes(hay in proptest::collection::vec(any::<u8>(), 0..40), needle in any::<u8>()) {
+            prop_assert_eq!(last_of([needle], &hay), memchr::memrchr(needle, &hay));
         }
 
         #[test]
