@@ -485,6 +485,73 @@ fn field_search(c: &mut Criterion) {
             b.iter(|| assert_eq!(walk(black_box(&data), needle, memchr::memchr), want))
         });
     }
+
+    // Every URL delimiter of every line, first to last (as a referrer's authority is read),
+    // and every dot or slash, last to first (as a path's extension is found).
+    fn walk_forward(data: &[u8], find: impl Fn(&[u8]) -> Option<usize>) -> usize {
+        let mut found = 0;
+        for line in format::lines(data) {
+            let mut from = 0;
+            while let Some(at) = find(&line[from..]) {
+                found += 1;
+                from += at + 1;
+            }
+        }
+        found
+    }
+    fn walk_backward(data: &[u8], find: impl Fn(&[u8]) -> Option<usize>) -> usize {
+        let mut found = 0;
+        for line in format::lines(data) {
+            let mut end = line.len();
+            while let Some(at) = find(&line[..end]) {
+                found += 1;
+                end = at;
+            }
+        }
+        found
+    }
+    const DELIMITERS: [u8; 5] = [b'/', b'?', b'#', b'@', b':'];
+    let is_delimiter = |b: &u8| matches!(b, b'/' | b'?' | b'#' | b'@' | b':');
+    let lines: Vec<&[u8]> = format::lines(&data).collect();
+    let want: usize = lines
+        .iter()
+        .map(|l| l.iter().filter(|b| is_delimiter(b)).count())
+        .sum();
+    group.bench_function("delimiters/first_of", |b| {
+        b.iter(|| {
+            let got = walk_forward(black_box(&data), |h| format::find::first_of(DELIMITERS, h));
+            assert_eq!(got, want)
+        })
+    });
+    group.bench_function("delimiters/byte_loop", |b| {
+        b.iter(|| {
+            let got = walk_forward(black_box(&data), |h| h.iter().position(is_delimiter));
+            assert_eq!(got, want)
+        })
+    });
+    let is_dot_or_slash = |b: &u8| matches!(b, b'.' | b'/');
+    let want: usize = lines
+        .iter()
+        .map(|l| l.iter().filter(|b| is_dot_or_slash(b)).count())
+        .sum();
+    group.bench_function("dots_and_slashes_backward/last_of", |b| {
+        b.iter(|| {
+            let got = walk_backward(black_box(&data), |h| format::find::last_of([b'.', b'/'], h));
+            assert_eq!(got, want)
+        })
+    });
+    group.bench_function("dots_and_slashes_backward/memrchr2", |b| {
+        b.iter(|| {
+            let got = walk_backward(black_box(&data), |h| memchr::memrchr2(b'.', b'/', h));
+            assert_eq!(got, want)
+        })
+    });
+    group.bench_function("dots_and_slashes_backward/byte_loop", |b| {
+        b.iter(|| {
+            let got = walk_backward(black_box(&data), |h| h.iter().rposition(is_dot_or_slash));
+            assert_eq!(got, want)
+        })
+    });
     group.finish();
 }
 
