@@ -69,11 +69,6 @@ pub fn host_key_into(host: &[u8], site_domain: Option<&[u8]>, out: &mut Vec<u8>)
 }
 
 /// The host of `scheme://[userinfo@]host[:port]/...`, or `None` without an authority.
-///
-/// perf: the authority's delimiters are found with one inlined search for all five, which
-/// mostly meets the `/` after the host first. A loop over every byte of the host became a
-/// jump table, whose indirect branch callgrind's model mispredicted about once a line. The
-/// search takes 34 instructions, 10 branches and 3 mispredicted ones a line away (callgrind).
 fn url_host(url: &[u8]) -> Option<&[u8]> {
     let mut from = 0;
     let rest = loop {
@@ -83,26 +78,55 @@ fn url_host(url: &[u8]) -> Option<&[u8]> {
         }
         from = colon + 1;
     };
-    let (mut end, mut userinfo_end, mut last_colon) = (rest.len(), 0, None);
+    host_in(rest, authority_marks(rest))
+}
+
+/// Where the authority that `rest` starts with ends, where its user info ends (0 without
+/// one), and its last colon.
+#[derive(Debug)]
+struct AuthorityMarks {
+    end: usize,
+    userinfo_end: usize,
+    last_colon: Option<usize>,
+}
+
+/// The [`AuthorityMarks`] of `rest`, the text after `//`.
+///
+/// perf: the authority's delimiters are found with one inlined search for all five, which
+/// mostly meets the `/` after the host first. A loop over every byte of the host became a
+/// jump table, whose indirect branch callgrind's model mispredicted about once a line. The
+/// search takes 34 instructions, 10 branches and 3 mispredicted ones a line away (callgrind).
+fn authority_marks(rest: &[u8]) -> AuthorityMarks {
+    let mut marks = AuthorityMarks {
+        end: rest.len(),
+        userinfo_end: 0,
+        last_colon: None,
+    };
     let mut at = 0;
     while let Some(found) = find::first_of([b'/', b'?', b'#', b'@', b':'], &rest[at..]) {
         let i = at + found;
         match rest[i] {
-            b'@' => userinfo_end = i + 1,
-            b':' => last_colon = Some(i),
+            b'@' => marks.userinfo_end = i + 1,
+            b':' => marks.last_colon = Some(i),
             _ => {
-                end = i;
+                marks.end = i;
                 break;
             }
         }
         at = i + 1;
     }
-    let authority = &rest[userinfo_end..end];
+    marks
+}
+
+/// The host of the authority `rest` starts with, whose marks are `marks`: a bracketed IPv6
+/// literal whole, else the text between the user info and the port.
+fn host_in(rest: &[u8], marks: AuthorityMarks) -> Option<&[u8]> {
+    let authority = &rest[marks.userinfo_end..marks.end];
     if authority.first() == Some(&b'[') {
         return Some(authority);
     }
-    let host = match last_colon {
-        Some(colon) if colon >= userinfo_end => &rest[userinfo_end..colon],
+    let host = match marks.last_colon {
+        Some(colon) if colon >= marks.userinfo_end => &rest[marks.userinfo_end..colon],
         _ => authority,
     };
     (!host.is_empty()).then_some(host)
@@ -116,27 +140,23 @@ mod tests {
     fn url_host_by_bytes(url: &[u8]) -> Option<&[u8]> {
         let colon = (0..url.len()).find(|&i| url[i] == b':' && url[i + 1..].starts_with(b"//"))?;
         let rest = &url[colon + 3..];
-        let (mut end, mut userinfo_end, mut last_colon) = (rest.len(), 0, None);
+        let mut marks = AuthorityMarks {
+            end: rest.len(),
+            userinfo_end: 0,
+            last_colon: None,
+        };
         for (i, &b) in rest.iter().enumerate() {
             match b {
                 b'/' | b'?' | b'#' => {
-                    end = i;
+                    marks.end = i;
                     break;
                 }
-                b'@' => userinfo_end = i + 1,
-                b':' => last_colon = Some(i),
+                b'@' => marks.userinfo_end = i + 1,
+                b':' => marks.last_colon = Some(i),
                 _ => {}
             }
         }
-        let authority = &rest[userinfo_end..end];
-        if authority.first() == Some(&b'[') {
-            return Some(authority);
-        }
-        let host = match last_colon {
-            Some(colon) if colon >= userinfo_end => &rest[userinfo_end..colon],
-            _ => authority,
-        };
-        (!host.is_empty()).then_some(host)
+        host_in(rest, marks)
     }
 
     proptest::proptest! {
