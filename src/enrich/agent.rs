@@ -11,9 +11,10 @@
 //! uap-core patterns or replacements; otherwise it becomes `(other)` or [`UNNAMED_BOT`].
 
 use crate::privacy::visitor::{AgentDigest, agent_digest};
+use crate::stats::key_hash::{self, KeyedHashMap};
 use crate::stats::profile::ProfileRows;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use std::sync::OnceLock;
 
 /// Row key for agents uap-core does not recognise, or whose name is not in its vocabulary.
@@ -492,7 +493,8 @@ fn unknown_agent() -> AgentClass {
 
 /// Classifies agents, remembering recent answers. One per worker.
 pub struct AgentClassifier {
-    cache: FxHashMap<Box<[u8]>, u32>,
+    /// Raw agents are chosen by clients, so they hash under the process's secret key.
+    cache: KeyedHashMap<Box<[u8]>, u32>,
     classes: Vec<(AgentClass, AgentDigest, ProfileRows)>,
     unknown: (AgentClass, ProfileRows),
     /// Digests of the empty agent and of `-`, computed once rather than on every such line.
@@ -504,7 +506,7 @@ pub struct AgentClassifier {
 impl Default for AgentClassifier {
     fn default() -> Self {
         AgentClassifier {
-            cache: FxHashMap::default(),
+            cache: key_hash::keyed_map(),
             classes: Vec::new(),
             unknown: (unknown_agent(), ProfileRows::default()),
             unknown_digests: [agent_digest(b""), agent_digest(b"-")],

@@ -4,6 +4,7 @@
 pub mod automation;
 pub mod counter;
 pub mod hll;
+pub mod key_hash;
 pub mod key_map;
 pub mod profile;
 pub mod row_map;

@@ -5,9 +5,8 @@
 //! referrer and page keys that every line looks up. Here keys compare eight bytes at a time
 //! inline: 40 instructions a line fewer on a generated log (callgrind).
 
+use super::key_hash;
 use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
-use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A map from byte keys to `V`.
@@ -65,9 +64,10 @@ impl<V: std::fmt::Debug> std::fmt::Debug for RowMap<V> {
     }
 }
 
+/// Row keys come from requests, so they hash under the process's secret key.
 #[inline]
 fn hash(key: &[u8]) -> u64 {
-    FxBuildHasher.hash_one(key)
+    key_hash::hash(key)
 }
 
 /// Byte equality, eight bytes at a time, without a library call.
