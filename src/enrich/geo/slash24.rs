@@ -7,7 +7,7 @@
 //! twice. Each worker keeps its recent answers in front of it (`RecentSlash24s`).
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU16, AtomicU64, Ordering};
 
 /// Slot value of a `/24` (or `/16`) not asked yet.
 pub(super) const NOT_ASKED: u8 = 0;
@@ -17,12 +17,22 @@ pub(super) const NO_COUNTRY: u8 = 1;
 const FIRST_CODE: u8 = 2;
 /// Distinct codes the table can name; answers in codes past them are not kept.
 const MAX_CODES: usize = (u8::MAX - FIRST_CODE) as usize + 1;
+/// Slots per page of memory, the unit in which the table's pages are first written.
+const PAGE_SLOTS: usize = 4096;
 
 /// Answers per `/24`, written once each (by whichever worker asks first) and read without locks,
 /// and the answers of database networks of a `/16` or wider, per `/16`.
 pub(super) struct Slash24Countries {
     /// By `/24` number (the address shifted right by 8).
     slots: Box<[AtomicU8]>,
+    /// One bit per [`PAGE_SLOTS`] slots: set once a slot in them has been written. A slot in a
+    /// page not written yet is not read, so the page is first touched by a write.
+    ///
+    /// perf: reading an untouched page maps the kernel's shared zero page, and the first write
+    /// after that must flush the page from every core's TLB: an interrupt to the other
+    /// threads' cores, which under a hypervisor exits to it. These flushes were 2% of the
+    /// processor time of a two-thread run on a log from all over the address space (perf).
+    written_pages: Box<[AtomicU64]>,
     /// By `/16` number: the answer of a database network that holds the whole `/16`, for the
     /// `/24`s of it that are public.
     wide: Box<[AtomicU8]>,
@@ -37,6 +47,9 @@ impl Slash24Countries {
         Slash24Countries {
             // Zeroed by the allocator: pages stay untouched until a `/24` in them is answered.
             slots: bytemuck::zeroed_slice_box(1 << 24),
+            written_pages: (0..(1 << 24) / PAGE_SLOTS / 64)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
             wide: bytemuck::zeroed_slice_box(1 << 16),
             codes: (0..MAX_CODES).map(|_| AtomicU16::new(0)).collect(),
             named: Mutex::new(Vec::new()),
@@ -57,8 +70,24 @@ impl Slash24Countries {
     /// [`Self::country`] reads.
     #[inline]
     pub(super) fn value(&self, slash24: u32) -> u8 {
+        if !self.page_written(slash24) {
+            return NOT_ASKED;
+        }
         // Acquire: a slot naming a code is stored after the code (see `value_of`).
         self.slots[slash24 as usize].load(Ordering::Acquire)
+    }
+
+    /// The bit of [`Self::written_pages`] of `slash24`'s page: its word and its mask.
+    fn page_bit(&self, slash24: u32) -> (&AtomicU64, u64) {
+        let page = slash24 as usize / PAGE_SLOTS;
+        (&self.written_pages[page / 64], 1 << (page % 64))
+    }
+
+    /// True once a slot in `slash24`'s page has been written.
+    #[inline]
+    fn page_written(&self, slash24: u32) -> bool {
+        let (word, mask) = self.page_bit(slash24);
+        word.load(Ordering::Relaxed) & mask != 0
     }
 
     /// Starts loading the slot of `/24` number `slash24` (`< 2^24`).
@@ -84,6 +113,10 @@ impl Slash24Countries {
     pub(super) fn set(&self, slash24: u32, value: u8) {
         // Release: the code `value` names was stored before (in `value_of`).
         self.slots[slash24 as usize].store(value, Ordering::Release);
+        if !self.page_written(slash24) {
+            let (word, mask) = self.page_bit(slash24);
+            word.fetch_or(mask, Ordering::Relaxed);
+        }
     }
 
     /// Keeps `value` as the answer of a database network that holds `/16` number `slash16`.
@@ -138,6 +171,26 @@ mod tests {
         t.set_wide(0x0808, us);
         assert_eq!(t.wide_value(0x0808), us);
         assert_eq!(t.wide_value(0x0809), NOT_ASKED);
+    }
+
+    #[test]
+    fn pages_are_marked_written_by_their_first_answer_alone() {
+        let t = Slash24Countries::new();
+        let last = (1 << 24) - 1;
+        for s in [0, PAGE_SLOTS as u32 - 1, PAGE_SLOTS as u32, last] {
+            assert!(!t.page_written(s), "{s}");
+        }
+        let nl = t.value_of(Some(*b"NL"));
+        t.set(PAGE_SLOTS as u32 - 1, nl);
+        t.set(last, nl);
+        // The first page and the last are written; the second, next to the first, is not.
+        assert!(t.page_written(0) && t.page_written(last) && t.page_written(last - 4095));
+        assert!(!t.page_written(PAGE_SLOTS as u32) && !t.page_written(last - 4096));
+        // Unasked slots of a written page read as unasked; answers read back.
+        assert_eq!(t.get(0), None);
+        assert_eq!(t.get(PAGE_SLOTS as u32 - 1), Some(Some(*b"NL")));
+        assert_eq!(t.get(last), Some(Some(*b"NL")));
+        assert_eq!(t.get(PAGE_SLOTS as u32), None);
     }
 
     #[test]
