@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throughput comparison on a generated combined log: logveil with one and with all threads, and
 # GoAccess and Webalizer when installed, measured in the same run on the same file; then gzip and
-# zstd decoding alone against logveil reading the same compressed file.
+# zstd decoding alone against logveil reading the same compressed file. A memchr field split of
+# the file (examples/field_split.rs) gives this machine's ceiling for any log analyser.
 #
 #   benches/compare.sh            # 1 GiB file, every tool run 3 times
 #   SIZE=256M RUNS=1 benches/compare.sh  # smaller and once
@@ -24,7 +25,7 @@ LOG="$WORK/combined-$SIZE.log"
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
-cargo build --release --quiet --bin logveil --example generate
+cargo build --release --quiet --bin logveil --example generate --example field_split
 [ -f "$LOG" ] || target/release/examples/generate --size "$SIZE" -o "$LOG"
 BYTES=$(stat -L -c %s "$LOG")
 LINES=$(wc -l <"$LOG")
@@ -63,6 +64,8 @@ for _round in $(seq "$RUNS"); do
     measure webalizer 1 webalizer -F clf -Q -o "$WORK/webalizer" "$(readlink -f "$LOG")"
   fi
 
+  measure "field split" 1 target/release/examples/field_split "$LOG"
+
   # Compressed input: the decoder alone, then logveil on the same compressed file. MB/s is of the
   # uncompressed bytes in both rows, so the two compare directly.
   if command -v gzip >/dev/null; then
@@ -91,6 +94,8 @@ awk -v bytes="$BYTES" -v lines="$LINES" -F'\t' '
       if (name[i] == "webalizer") wa = bytes / 1e6 / secs[i]
       if (name[i] == "gzip -d") gz = bytes / 1e6 / secs[i]
       if (name[i] == "zstd -d") zs = bytes / 1e6 / secs[i]
+      if (name[i] == "field split") fs = bytes / 1e6 / secs[i]
+      if (name[i] == "logveil" && threads[i] == 1) one = bytes / 1e6 / secs[i]
     }
     printf "%-16s %7s %9s %12s %10s %12s %13s %12s\n", "tool", "threads", "MB/s", "lines/s", "peak RSS", "vs GoAccess", "vs Webalizer", "vs decoder"
     for (i = 1; i <= n; i++) {
@@ -102,4 +107,5 @@ awk -v bytes="$BYTES" -v lines="$LINES" -F'\t' '
       if (name[i] == "logveil .zst" && zs != "") dec = sprintf("%.0f%%", 100 * mbs / zs)
       printf "%-16s %7s %9.1f %12.0f %7.0f MB %12s %13s %12s\n", name[i], threads[i], mbs, lines / secs[i], rss[i] / 1024, ratio, wratio, dec
     }
+    if (fs != "" && one != "") printf "logveil with one thread: %.0f%% of the field split'"'"'s speed\n", 100 * one / fs
   }' "$results"
