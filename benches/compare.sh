@@ -109,3 +109,17 @@ awk -v bytes="$BYTES" -v lines="$LINES" -F'\t' '
     }
     if (fs != "" && one != "") printf "logveil with one thread: %.0f%% of the field split'"'"'s speed\n", 100 * one / fs
   }' "$results"
+# The two logveil runs of a round follow each other, so their ratio drifts less than the ratio of
+# the rows' best times, which may come from different rounds.
+if [ "$CORES" -gt 1 ]; then
+  awk -F'\t' -v cores="$CORES" '
+    $1 == "logveil" && $2 == 1 { one = $3 }
+    $1 == "logveil" && $2 == cores && one != "" { r[++n] = one / $3; one = "" }
+    END {
+      if (n == 0) exit
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+      list = ""
+      for (i = 1; i <= n; i++) list = list sprintf("%s%.2fx", i > 1 ? " " : "", r[i])
+      printf "logveil with %d threads against one, round by round: median %.2fx (%s)\n", cores, n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2, list
+    }' "$results"
+fi
