@@ -1,5 +1,5 @@
-//! [`byte`] and [`either`]: the position of a byte in a field of a line, inlined where it is
-//! asked.
+//! [`byte`], [`either`] and [`first_of`]: the position of the first of one, two or a few
+//! bytes in a field of a line; [`last_of`], of the last. Inlined where they are asked.
 //!
 //! perf: the fields of a log line are short (a quoted request of 30 to 80 bytes, an address of
 //! 7 to 15) and a combined line asks for seven of them. `memchr::memchr` is a call through a
@@ -70,14 +70,14 @@ fn any_of<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usize> {
     if haystack.len() >= 16 {
         sse2::find(needles, haystack)
     } else {
-        short(needles, haystack)
+        short_first(needles, haystack)
     }
 }
 
 /// [`any_of`] for fewer than 16 bytes: two overlapping words from 8 bytes, else byte by byte.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn short<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usize> {
+fn short_first<const N: usize>(needles: [u8; N], haystack: &[u8]) -> Option<usize> {
     let len = haystack.len();
     if len < 8 {
         return haystack.iter().position(|b| needles.contains(b));

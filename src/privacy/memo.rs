@@ -30,13 +30,8 @@ pub struct Memo {
 
 impl Default for Memo {
     fn default() -> Self {
-        let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).expect("the operating system has no random source");
         Memo {
-            secret: [
-                u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")),
-                u64::from_le_bytes(bytes[8..].try_into().expect("8 bytes")),
-            ],
+            secret: super::visitor::random_key(),
             values: FxHashMap::default(),
             lookups: 0,
             misses: 0,

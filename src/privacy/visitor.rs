@@ -54,13 +54,17 @@ struct Secret([u64; 2]);
 
 impl Secret {
     fn random() -> Secret {
-        let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).expect("the operating system has no random source");
-        Secret([
-            u64::from_le_bytes(bytes[..8].try_into().unwrap()),
-            u64::from_le_bytes(bytes[8..].try_into().unwrap()),
-        ])
+        Secret(random_key())
     }
+}
+
+/// 128 random bits from the operating system, as two words: the keys of the visitor windows,
+/// the memos and the hash of client-chosen keys.
+pub(crate) fn random_key() -> [u64; 2] {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system has no random source");
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    [word(0), word(8)]
 }
 
 /// The secrets of every window seen in this run, shared by all workers.

@@ -10,6 +10,7 @@
 //!
 //! perf: foldhash costs about what FxHash did (see `docs/performance.md`).
 
+use crate::privacy::visitor::random_key;
 use foldhash::SharedSeed;
 use foldhash::fast::SeedableRandomState;
 use std::hash::BuildHasher;
@@ -17,23 +18,24 @@ use std::sync::OnceLock;
 
 /// The process's keyed hasher state: one for every map, so that maps agree on a key's hash.
 #[inline]
-pub fn state() -> SeedableRandomState {
+fn process_state() -> &'static SeedableRandomState {
+    static SHARED: OnceLock<SharedSeed> = OnceLock::new();
     static STATE: OnceLock<SeedableRandomState> = OnceLock::new();
-    STATE
-        .get_or_init(|| {
-            let mut bytes = [0u8; 16];
-            getrandom::fill(&mut bytes).expect("the operating system has no random source");
-            let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8"));
-            let shared: &'static SharedSeed = Box::leak(Box::new(SharedSeed::from_u64(word(0))));
-            SeedableRandomState::with_seed(word(8), shared)
-        })
-        .clone()
+    STATE.get_or_init(|| {
+        let [shared, own] = random_key();
+        SeedableRandomState::with_seed(own, SHARED.get_or_init(|| SharedSeed::from_u64(shared)))
+    })
+}
+
+/// The process's keyed hasher state, for a map of its own.
+pub fn state() -> SeedableRandomState {
+    process_state().clone()
 }
 
 /// The keyed hash of `key`.
 #[inline]
 pub fn hash(key: &[u8]) -> u64 {
-    state().hash_one(key)
+    process_state().hash_one(key)
 }
 
 /// A `HashMap` under the keyed hash.

@@ -113,8 +113,8 @@ impl Slash24Countries {
     pub(super) fn set(&self, slash24: u32, value: u8) {
         // Release: the code `value` names was stored before (in `value_of`).
         self.slots[slash24 as usize].store(value, Ordering::Release);
-        if !self.page_written(slash24) {
-            let (word, mask) = self.page_bit(slash24);
+        let (word, mask) = self.page_bit(slash24);
+        if word.load(Ordering::Relaxed) & mask == 0 {
             word.fetch_or(mask, Ordering::Relaxed);
         }
     }
