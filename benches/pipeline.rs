@@ -290,6 +290,18 @@ fn sketches(c: &mut Criterion) {
         })
     });
     group.finish();
+    // The estimate alone, as the report takes it once per row past the exact limit.
+    let mut group = c.benchmark_group("row_sketch_estimate");
+    let mut row = DenseHll::new(12);
+    keys.iter().for_each(|&k| row.insert(k));
+    group.throughput(Throughput::Elements(1 << 12));
+    group.bench_function("dense_p12_registers", |b| {
+        b.iter(|| {
+            let n = std::hint::black_box(&row).count() as f64;
+            assert!((n - 5_000.0).abs() < 250.0, "{n}");
+        })
+    });
+    group.finish();
 }
 
 /// Uniform keys, as visitor keys (keyed SipHash outputs) are.

@@ -79,10 +79,19 @@ impl DenseHll {
     /// counting and the raw estimate, whose bias near 2.5 m reached 3% in tests.
     pub fn count(&self) -> u64 {
         let q = 64 - usize::from(self.precision);
-        // Registers hold ranks 0 to q + 1.
+        // Registers hold ranks 0 to q + 1. perf: neighbouring registers often hold the same
+        // rank, and one histogram made each increment wait for the last one's store; four,
+        // filled in turn and summed, count a sketch in 2.3 µs instead of 6.3
+        // (bench `row_sketch_estimate`, precision 12).
+        let mut lanes = [[0u32; 66]; 4];
+        for four in self.registers.chunks_exact(4) {
+            for (lane, &r) in lanes.iter_mut().zip(four) {
+                lane[usize::from(r)] += 1;
+            }
+        }
         let mut histogram = [0u32; 66];
-        for &r in self.registers.iter() {
-            histogram[usize::from(r)] += 1;
+        for (k, count) in histogram.iter_mut().enumerate() {
+            *count = lanes.iter().map(|lane| lane[k]).sum();
         }
         let m = self.registers.len() as f64;
         let mut z = m * tau(1.0 - f64::from(histogram[q + 1]) / m);
