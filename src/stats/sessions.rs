@@ -72,11 +72,11 @@ impl PerVisitor {
             Some(_) => false,
             None => true,
         };
-        self.spans.push((t, t));
-        // A hit a gap or more after the latest span starts a span after all of them: the
-        // spans stay sorted and apart, so only a hit from before the latest needs the sort.
-        if !in_order {
-            normalise(&mut self.spans, gap);
+        // A hit a gap or more after the latest span starts a span after all of them.
+        if in_order {
+            self.spans.push((t, t));
+        } else {
+            insert_earlier(&mut self.spans, t, gap);
         }
     }
 
@@ -87,9 +87,31 @@ impl PerVisitor {
     }
 }
 
-/// Sorts spans and joins those that overlap or are closer than `gap`, in place: this runs
-/// whenever a key starts a new visit, and a copy allocated for each of those once a key has
-/// more spans than fit inline.
+/// Adds a hit at `t` to spans that are sorted and apart (each starts `gap` or more after the
+/// one before ends), keeping them so: the hit falls in a span, stretches one or two, or
+/// starts its own.
+///
+/// perf: with two workers, a visitor's hits reach the visit store out of time order on many
+/// lines, as each worker hands over the hits of its own part of the log. Adding the hit and
+/// sorting all spans again took 1.7% of a two-thread run's time; the spans around `t` are
+/// all that can change.
+fn insert_earlier(spans: &mut SmallVec<[Span; 2]>, t: u32, gap: u32) {
+    let next = spans.partition_point(|&(start, _)| start <= t);
+    let joins_previous = next > 0 && t.saturating_sub(spans[next - 1].1) < gap;
+    let joins_next = next < spans.len() && spans[next].0 - t < gap;
+    match (joins_previous, joins_next) {
+        (true, true) => {
+            spans[next - 1].1 = spans[next].1;
+            spans.remove(next);
+        }
+        (true, false) => spans[next - 1].1 = spans[next - 1].1.max(t),
+        (false, true) => spans[next].0 = t,
+        (false, false) => spans.insert(next, (t, t)),
+    }
+}
+
+/// Sorts spans and joins those that overlap or are closer than `gap`, in place: for the
+/// spans of a key met in two parts of a run.
 fn normalise(spans: &mut SmallVec<[Span; 2]>, gap: u32) {
     spans.sort_unstable();
     let mut kept: usize = 0;
@@ -562,6 +584,31 @@ mod tests {
         assert_eq!(s.visits(), 2);
         s.add(V, 1500, None);
         assert_eq!(s.visits(), 1);
+    }
+
+    proptest::proptest! {
+        /// A hit added out of order leaves the spans that sorting every hit and joining the
+        /// runs would give.
+        #[test]
+        fn hits_in_any_order_give_the_spans_of_the_sorted_hits(
+            times in proptest::collection::vec(0u32..20_000, 1..40),
+            gap in 1u32..3_000,
+        ) {
+            let mut visitor = PerVisitor::default();
+            for &t in &times {
+                visitor.add(t, None, gap);
+            }
+            let mut sorted = times.clone();
+            sorted.sort_unstable();
+            let mut want: Vec<Span> = Vec::new();
+            for t in sorted {
+                match want.last_mut() {
+                    Some(last) if t - last.1 < gap => last.1 = t,
+                    _ => want.push((t, t)),
+                }
+            }
+            proptest::prop_assert_eq!(visitor.spans.to_vec(), want);
+        }
     }
 
     #[test]
