@@ -254,6 +254,12 @@ impl<'p> Anonymizer<'p> {
 
     /// [`Self::anonymize`] for a line whose leading address was read already, so that it is
     /// not read twice when it is the client.
+    ///
+    /// perf: inlined into the worker's loop, the event's fields stay where the counting step
+    /// reads them instead of being written out and read back: 116 instructions, 64 loads, 55
+    /// stores and half of the simulated L1 instruction-cache misses a line fewer
+    /// (callgrind, `c64.log`).
+    #[inline(always)]
     pub fn anonymize_read_ahead(
         &mut self,
         raw: &RawLine<'_>,
