@@ -289,7 +289,10 @@ impl Stats {
     }
 
     /// Puts the visitors a [`Self::count_line`] held back into their rows' sets.
-    #[inline]
+    ///
+    /// perf: forced inline, as the timelines' `add`: 36 instructions and 21 loads and stores
+    /// a line fewer for the two (callgrind, `c64.log`).
+    #[inline(always)]
     pub fn insert_visitors(&mut self, held: HeldVisitors) {
         if held.line == 0 {
             return;

@@ -43,7 +43,7 @@ impl Timeline {
         Timeline::new(86_400)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, t: UnixSeconds, page_view: bool, visitor: Option<VisitorKey>) {
         let bucket = match &mut self.current {
             Some((start, bucket)) if (*start..*start + self.width).contains(&t) => bucket,
