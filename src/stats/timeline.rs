@@ -43,6 +43,7 @@ impl Timeline {
         Timeline::new(86_400)
     }
 
+    /// perf: forced inline into the worker's loop (see [`crate::stats::Stats::insert_visitors`]).
     #[inline(always)]
     pub fn add(&mut self, t: UnixSeconds, page_view: bool, visitor: Option<VisitorKey>) {
         let bucket = match &mut self.current {
