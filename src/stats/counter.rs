@@ -242,7 +242,10 @@ impl Table {
     /// `hint`, when given, is where the caller keeps the row's place for `key` between hits:
     /// a hint this table gave finds the row without hashing and comparing the key, and any
     /// other is replaced by one that does.
-    #[inline]
+    ///
+    /// perf: forced inline at each of its callers on the per-line path: 63 instructions and
+    /// 42 loads and stores a line fewer (callgrind, `c64.log`).
+    #[inline(always)]
     pub fn hit(
         &mut self,
         key: &[u8],
