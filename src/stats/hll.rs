@@ -89,10 +89,7 @@ impl DenseHll {
                 lane[usize::from(r)] += 1;
             }
         }
-        let mut histogram = [0u32; 66];
-        for (k, count) in histogram.iter_mut().enumerate() {
-            *count = lanes.iter().map(|lane| lane[k]).sum();
-        }
+        let histogram: [u32; 66] = std::array::from_fn(|k| lanes.iter().map(|lane| lane[k]).sum());
         let m = self.registers.len() as f64;
         let mut z = m * tau(1.0 - f64::from(histogram[q + 1]) / m);
         for k in (1..=q).rev() {
