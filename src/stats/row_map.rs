@@ -7,6 +7,7 @@
 
 use super::key_hash;
 use hashbrown::HashTable;
+use rayon::iter::{IntoParallelRefMutIterator, ParallelIterator};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A map from byte keys to `V`.
@@ -190,6 +191,14 @@ impl<V> RowMap<V> {
 
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
         self.table.iter().map(|(k, v)| (&k[..], v))
+    }
+
+    /// Every entry, spread over the threads of the current rayon pool. Entries do not move.
+    pub fn par_iter_mut(&mut self) -> impl ParallelIterator<Item = (&[u8], &mut V)>
+    where
+        V: Send + Sync,
+    {
+        self.table.par_iter_mut().map(|(k, v)| (&k[..], v))
     }
 
     pub fn values(&self) -> impl Iterator<Item = &V> {
