@@ -395,7 +395,10 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<u8> {
     }
 
     let complete = analysis.complete();
-    let report = Report::build(analysis, analyzer.plan(), args.min_visitors);
+    let plan = analyzer.plan();
+    let report = analyzer
+        .install(|| Report::build(analysis, plan, args.min_visitors))
+        .context("cannot start worker threads")?;
     let format = args.output_format();
     let render = |out: &mut dyn Write| match format {
         OutputFormat::Text => report::text::write(&report, args.top, out),

@@ -20,7 +20,7 @@ use crate::range::TimeRange;
 use crate::stats::sessions::{SessionBatch, SharedSessions};
 use crate::stats::{HeldVisitors, LineRef, Stats, visit_activity};
 use rayon::prelude::*;
-use std::sync::mpsc;
+use std::sync::{OnceLock, mpsc};
 
 /// Everything a run is configured with, built once from the command line.
 #[derive(Debug, Clone)]
@@ -96,23 +96,47 @@ struct Job {
 pub struct Analyzer {
     plan: Plan,
     secrets: WindowSecrets,
+    /// The worker threads, started by the first run and kept for the runs and reports after it.
+    pool: OnceLock<rayon::ThreadPool>,
 }
 
 impl Analyzer {
     pub fn new(plan: Plan) -> Analyzer {
         let secrets = WindowSecrets::new(plan.window);
-        Analyzer { plan, secrets }
+        Analyzer {
+            plan,
+            secrets,
+            pool: OnceLock::new(),
+        }
     }
 
     pub fn plan(&self) -> &Plan {
         &self.plan
     }
 
-    /// Reads every input and returns the merged counts.
-    pub fn run(&self, inputs: &[Input]) -> Result<Analysis, rayon::ThreadPoolBuildError> {
+    /// The plan's threads.
+    fn pool(&self) -> Result<&rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+        if let Some(pool) = self.pool.get() {
+            return Ok(pool);
+        }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.plan.threads)
             .build()?;
+        Ok(self.pool.get_or_init(|| pool))
+    }
+
+    /// Runs `work` on the plan's threads, so that what it does in parallel (building a report
+    /// out of the counts) uses as many threads as the run did.
+    pub fn install<R: Send>(
+        &self,
+        work: impl FnOnce() -> R + Send,
+    ) -> Result<R, rayon::ThreadPoolBuildError> {
+        Ok(self.pool()?.install(work))
+    }
+
+    /// Reads every input and returns the merged counts.
+    pub fn run(&self, inputs: &[Input]) -> Result<Analysis, rayon::ThreadPoolBuildError> {
+        let pool = self.pool()?;
         let (tx, rx) = mpsc::sync_channel::<Job>(pool.current_num_threads() * 2);
         let shared = SharedSessions::new(self.plan.visit_gap, self.plan.window);
         let sessions = &shared;

@@ -150,12 +150,13 @@ impl Report {
                 error: i.error,
             })
             .collect();
+        let sessions = stats.sessions.counts();
         let totals = Totals {
             hits: stats.hits,
             page_views: stats.page_views,
             visitors: stats.visitors.count(),
-            likely_automated: stats.sessions.likely_automated(),
-            visits: stats.sessions.visits(),
+            likely_automated: sessions.likely_automated,
+            visits: sessions.visits,
             bytes: stats.bytes,
             malformed: stats.malformed_total(),
             out_of_range: stats.out_of_range,

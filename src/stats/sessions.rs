@@ -24,6 +24,7 @@ use super::automation::Activity;
 use super::key_map::KeyMap;
 use crate::format::time::UnixSeconds;
 use crate::privacy::visitor::{VisitorKey, VisitorWindow};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 use std::sync::{Mutex, PoisonError};
@@ -130,9 +131,9 @@ fn normalise(spans: &mut SmallVec<[Span; 2]>, gap: u32) {
 
 /// Visits and likely-automated visitor keys.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Counts {
-    visits: u64,
-    likely_automated: u64,
+pub struct Counts {
+    pub visits: u64,
+    pub likely_automated: u64,
 }
 
 impl Counts {
@@ -403,12 +404,15 @@ impl Sessions {
         }
     }
 
-    fn counts(&self) -> Counts {
-        let mut total = Counts::default();
+    /// Visits and likely-automated keys at once, each shard on a thread of the rayon pool.
+    pub fn counts(&self) -> Counts {
         self.shards
-            .iter()
-            .for_each(|s| total.merge(s.counts(self.gap)));
-        total
+            .par_iter()
+            .map(|s| s.counts(self.gap))
+            .reduce(Counts::default, |mut a, b| {
+                a.merge(b);
+                a
+            })
     }
 
     /// The number of visits.
