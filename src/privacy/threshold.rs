@@ -75,7 +75,8 @@ fn fold(
         })
         .collect();
     // Smallest first: fewest visitors, then fewest hits, then key, so folding is deterministic.
-    counted.sort_by(|a, b| (a.2, a.1, &a.0).cmp(&(b.2, b.1, &b.0)));
+    // Keys are distinct, so the order is total and an unstable sort gives the same rows.
+    counted.par_sort_unstable_by(|a, b| (a.2, a.1, &a.0).cmp(&(b.2, b.1, &b.0)));
 
     let mut folded = 0;
     let mut other_hits = dropped.hits;
@@ -105,7 +106,7 @@ fn fold(
             share: None,
         })
         .collect();
-    out.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.key.cmp(&b.key)));
+    out.par_sort_unstable_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.key.cmp(&b.key)));
     if folded > 0 || dropped.hits > 0 {
         out.push(CountedRow {
             key: OTHER.to_string(),
