@@ -151,7 +151,7 @@ impl GeoDb {
     }
 
     /// The answer for the IPv4 `/24` numbered `slash24` (its first address shifted right by
-    /// 8) as a slot value of [`Slash24Countries`], found or asked and kept; and whether the
+    /// 8) as a slot value of `Slash24Countries`, found or asked and kept; and whether the
     /// database was asked. The value is [`slash24::NOT_ASKED`] only when the table had no room
     /// to keep it.
     fn slash24_value(&self, slash24: u32) -> (u8, bool) {
@@ -260,7 +260,7 @@ fn has_countries(reader: &Reader<Cow<'static, [u8]>>) -> Result<bool, maxminddb:
 const RECENT_BITS: u32 = 16;
 
 /// A worker's recent `/24` answers, direct-mapped: each slot holds a `/24` number above its
-/// slot value of [`Slash24Countries`], or 0.
+/// slot value of `Slash24Countries`, or 0.
 struct RecentSlash24s(Box<[u32]>);
 
 impl RecentSlash24s {
@@ -322,7 +322,7 @@ const WIDE_V4: u8 = 16;
 const WIDE_V6: u8 = 32;
 
 /// Per-worker country look-ups. IPv4 prefixes of `/24` or wider are answered from the
-/// database's shared [`Slash24Countries`] table. Other prefixes (IPv6, longer IPv4 ones) have a
+/// database's shared `Slash24Countries` table. Other prefixes (IPv6, longer IPv4 ones) have a
 /// cache per truncated prefix, and one per `/16` (IPv4) or `/32` (IPv6) for answers the
 /// database gives for a network that wide or wider.
 ///

@@ -288,7 +288,7 @@ impl Stats {
             .hit(&self.profile_key, Some(hint), event.bytes, client)
     }
 
-    /// Puts the visitors a [`Self::count_line`] held back into their rows' sets.
+    /// Puts the visitors that `count_line` held back into their rows' sets.
     ///
     /// perf: forced inline, as the timelines' `add`: 36 instructions and 21 loads and stores
     /// a line fewer for the two (callgrind, `c64.log`).
