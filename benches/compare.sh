@@ -6,6 +6,7 @@
 #
 #   benches/compare.sh            # 1 GiB file, every tool run 3 times
 #   SIZE=256M RUNS=1 benches/compare.sh  # smaller and once
+#   PAIRS=9 benches/compare.sh    # more one- and many-thread logveil pairs after the rounds
 #   apt-get install time goaccess webalizer zstd   # what it measures against
 #
 # Prints one table: tool, threads, MB/s, lines/s, peak RSS (from /usr/bin/time), and the ratio
@@ -19,6 +20,7 @@ cd "$(dirname "$0")/.."
 
 SIZE=${SIZE:-1G}
 RUNS=${RUNS:-3}
+PAIRS=${PAIRS:-6}
 WORK=${WORK:-$(mktemp -d)}
 mkdir -p "$WORK"
 LOG="$WORK/combined-$SIZE.log"
@@ -81,6 +83,21 @@ for _round in $(seq "$RUNS"); do
   fi
 done
 
+# The gain of all threads over one, measured apart from the rounds: back-to-back pairs of logveil
+# runs, alternating which of the two goes first, so that a drift of the machine favours neither.
+pairs="$WORK/pairs.tsv"
+: >"$pairs"
+if [ "$CORES" -gt 1 ]; then
+  for pair in $(seq "$PAIRS"); do
+    for threads in $( ((pair % 2)) && echo "1 $CORES" || echo "$CORES 1"); do
+      cat "$LOG" >/dev/null
+      "$TIME" -f "%e" -o "$WORK/time.txt" target/release/logveil report --threads "$threads" \
+        --format json -o "$WORK/logveil.json" "$LOG" >/dev/null 2>"$WORK/stderr.txt"
+      printf '%s\t%s\n' "$threads" "$(cat "$WORK/time.txt")" >>"$pairs"
+    done
+  done
+fi
+
 echo "file: $SIZE generated combined log, $BYTES bytes, $LINES lines; best of $RUNS runs; machine: $CORES cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 awk -v bytes="$BYTES" -v lines="$LINES" -F'\t' '
   { row = $1 "\t" $2
@@ -122,4 +139,13 @@ if [ "$CORES" -gt 1 ]; then
       for (i = 1; i <= n; i++) list = list sprintf("%s%.2fx", i > 1 ? " " : "", r[i])
       printf "logveil with %d threads against one, round by round: median %.2fx (%s)\n", cores, n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2, list
     }' "$results"
+  awk -F'\t' -v cores="$CORES" '
+    { secs[$1] = $2; if (++k % 2 == 0) { r[++n] = secs[1] / secs[cores] } }
+    END {
+      if (n == 0) exit
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+      list = ""
+      for (i = 1; i <= n; i++) list = list sprintf("%s%.2fx", i > 1 ? " " : "", r[i])
+      printf "logveil with %d threads against one, %d more back-to-back pairs: median %.2fx (%s)\n", cores, n, n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2, list
+    }' "$pairs"
 fi
