@@ -414,16 +414,6 @@ impl Sessions {
                 a
             })
     }
-
-    /// The number of visits.
-    pub fn visits(&self) -> u64 {
-        self.counts().visits
-    }
-
-    /// Visitor keys whose activity looks automated.
-    pub fn likely_automated(&self) -> u64 {
-        self.counts().likely_automated
-    }
 }
 
 /// [`Sessions`] that every worker of a run writes to, a lock per shard.
@@ -575,9 +565,9 @@ mod tests {
             s.add(V, t, None);
         }
         // 2399 -> 4199 is exactly 1800 s: a new visit.
-        assert_eq!(s.visits(), 2);
+        assert_eq!(s.counts().visits, 2);
         s.add(W, 0, None);
-        assert_eq!(s.visits(), 3);
+        assert_eq!(s.counts().visits, 3);
     }
 
     #[test]
@@ -585,9 +575,9 @@ mod tests {
         let mut s = sessions();
         s.add(V, 0, None);
         s.add(V, 3000, None);
-        assert_eq!(s.visits(), 2);
+        assert_eq!(s.counts().visits, 2);
         s.add(V, 1500, None);
-        assert_eq!(s.visits(), 1);
+        assert_eq!(s.counts().visits, 1);
     }
 
     proptest::proptest! {
@@ -629,11 +619,11 @@ mod tests {
                     std::mem::swap(&mut a, &mut b);
                 }
                 a.merge(&b);
-                assert_eq!(a.visits(), whole.visits(), "cut {cut}");
+                assert_eq!(a.counts().visits, whole.counts().visits, "cut {cut}");
             }
         }
         // By hand: {0,100} {5000,5100} {9000} {20000..21000} {40000}.
-        assert_eq!(whole.visits(), 5);
+        assert_eq!(whole.counts().visits, 5);
     }
 
     #[test]
@@ -706,7 +696,13 @@ mod tests {
         let mut s = sessions();
         hits.iter().for_each(|&(k, t, a)| s.add(k, t, a));
         assert!(s.shards.iter().all(|shard| !shard.sealed.is_empty()));
-        assert_eq!((s.visits(), s.likely_automated()), (visits, automated));
+        assert_eq!(
+            s.counts(),
+            Counts {
+                visits,
+                likely_automated: automated
+            }
+        );
     }
 
     #[test]
@@ -718,8 +714,11 @@ mod tests {
         let mut reversed = sessions();
         hits.iter().for_each(|&(k, t, a)| reversed.add(k, t, a));
         assert_eq!(
-            (reversed.visits(), reversed.likely_automated()),
-            (visits, automated)
+            reversed.counts(),
+            Counts {
+                visits,
+                likely_automated: automated
+            }
         );
         // No order at all, split four ways: two own stores, and the shared one through two
         // batches (one flushed, one dropped).
@@ -742,8 +741,11 @@ mod tests {
         joined.merge(&a);
         joined.merge(&b);
         assert_eq!(
-            (joined.visits(), joined.likely_automated()),
-            (visits, automated)
+            joined.counts(),
+            Counts {
+                visits,
+                likely_automated: automated
+            }
         );
     }
 }
