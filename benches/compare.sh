@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Throughput comparison on a generated combined log: logveil with one and with all threads, and
+# Throughput comparison on a combined log, generated or given as LOG: logveil with one and with all threads, and
 # GoAccess and Webalizer when installed, measured in the same run on the same file; then gzip and
 # zstd decoding alone against logveil reading the same compressed file. A memchr field split of
 # the file (examples/field_split.rs) gives this machine's ceiling for any log analyser.
@@ -7,6 +7,7 @@
 #   benches/compare.sh            # 1 GiB file, every tool run 3 times
 #   SIZE=256M RUNS=1 benches/compare.sh  # smaller and once
 #   PAIRS=9 benches/compare.sh    # more one- and many-thread logveil pairs after the rounds
+#   LOG=/path/access.log benches/compare.sh  # a plain combined log of your own, not a generated one
 #   apt-get install time goaccess webalizer zstd   # what it measures against
 #
 # Prints one table: tool, threads, MB/s, lines/s, peak RSS (from /usr/bin/time), and the ratio
@@ -23,7 +24,16 @@ RUNS=${RUNS:-3}
 PAIRS=${PAIRS:-6}
 WORK=${WORK:-$(mktemp -d)}
 mkdir -p "$WORK"
-LOG="$WORK/combined-$SIZE.log"
+# A log given as LOG is only read: its compressed copies go to WORK. Webalizer ignores lines older
+# than the line before, so its row only counts for a log in time order.
+if [ -n "${LOG:-}" ]; then
+  [ -f "$LOG" ] || { echo "LOG=$LOG: no such file" >&2; exit 1; }
+  DESCRIPTION=$LOG
+else
+  LOG="$WORK/combined-$SIZE.log"
+  DESCRIPTION="$SIZE generated combined log"
+fi
+COPY="$WORK/$(basename "$LOG")"
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
@@ -71,15 +81,15 @@ for _round in $(seq "$RUNS"); do
   # Compressed input: the decoder alone, then logveil on the same compressed file. MB/s is of the
   # uncompressed bytes in both rows, so the two compare directly.
   if command -v gzip >/dev/null; then
-    [ -s "$LOG.gz" ] || gzip -c <"$LOG" >"$LOG.gz"
-    measure "gzip -d" 1 sh -c "gzip -dc '$LOG.gz' >/dev/null"
-    measure "logveil .gz" "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$LOG.gz"
+    [ -s "$COPY.gz" ] || gzip -c <"$LOG" >"$COPY.gz"
+    measure "gzip -d" 1 sh -c "gzip -dc '$COPY.gz' >/dev/null"
+    measure "logveil .gz" "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$COPY.gz"
   fi
   if command -v zstd >/dev/null; then
     # From standard input: zstd skips symbolic links given as file names.
-    [ -s "$LOG.zst" ] || zstd -q -c <"$LOG" >"$LOG.zst"
-    measure "zstd -d" 1 sh -c "zstd -dc '$LOG.zst' >/dev/null"
-    measure "logveil .zst" "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$LOG.zst"
+    [ -s "$COPY.zst" ] || zstd -q -c <"$LOG" >"$COPY.zst"
+    measure "zstd -d" 1 sh -c "zstd -dc '$COPY.zst' >/dev/null"
+    measure "logveil .zst" "$CORES" target/release/logveil report --threads "$CORES" --format json -o "$WORK/logveil.json" "$COPY.zst"
   fi
 done
 
@@ -98,7 +108,7 @@ if [ "$CORES" -gt 1 ]; then
   done
 fi
 
-echo "file: $SIZE generated combined log, $BYTES bytes, $LINES lines; best of $RUNS runs; machine: $CORES cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "file: $DESCRIPTION, $BYTES bytes, $LINES lines; best of $RUNS runs; machine: $CORES cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 awk -v bytes="$BYTES" -v lines="$LINES" -F'\t' '
   { row = $1 "\t" $2
     if (!(row in seen)) { seen[row] = ++n; name[n] = $1; threads[n] = $2; secs[n] = $3; rss[n] = $4 }
@@ -125,6 +135,7 @@ awk -v bytes="$BYTES" -v lines="$LINES" -F'\t' '
       printf "%-16s %7s %9.1f %12.0f %7.0f MB %12s %13s %12s\n", name[i], threads[i], mbs, lines / secs[i], rss[i] / 1024, ratio, wratio, dec
     }
     if (fs != "" && one != "") printf "logveil with one thread: %.0f%% of the field split'"'"'s speed\n", 100 * one / fs
+    for (i = 1; i <= n; i++) if (secs[i] == 0) { print "some runs took under 0.01 s, too short to time: use a larger log"; break }
   }' "$results"
 # The two logveil runs of a round follow each other, so their ratio drifts less than the ratio of
 # the rows' best times, which may come from different rounds.
