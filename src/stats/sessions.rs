@@ -305,7 +305,7 @@ impl Shard {
         match self.open.iter().position(|w| w.window == window) {
             Some(i) => self.open[i..].rotate_left(1),
             None => {
-                if self.sealed_windows.binary_search(&window).is_ok() {
+                if self.was_sealed(window) {
                     self.max_open += 1;
                 }
                 // perf: sized like the window before it, since a site's days are alike;
@@ -336,6 +336,13 @@ impl Shard {
         }
     }
 
+    /// Whether `window` has a sealed run.
+    fn was_sealed(&self, window: i64) -> bool {
+        // Logs mostly come in time order: a window opening now is newer than every sealed one.
+        self.sealed_windows.last() >= Some(&window)
+            && self.sealed_windows.binary_search(&window).is_ok()
+    }
+
     fn push_sealed(&mut self, run: SealedRun) {
         // Logs mostly come in time order: the newest window goes last.
         if self.sealed_windows.last() < Some(&run.window) {
@@ -363,7 +370,7 @@ impl Shard {
             }
         }
         for open in &self.open {
-            if self.sealed_windows.binary_search(&open.window).is_err() {
+            if !self.was_sealed(open.window) {
                 open.visitors.values().for_each(|v| total.add(v));
             }
         }
