@@ -137,26 +137,26 @@ awk -v bytes="$BYTES" -v lines="$LINES" -F'\t' '
     if (fs != "" && one != "") printf "logveil with one thread: %.0f%% of the field split'"'"'s speed\n", 100 * one / fs
     for (i = 1; i <= n; i++) if (secs[i] == 0) { print "some runs took under 0.01 s, too short to time: use a larger log"; break }
   }' "$results"
+# gains LABEL: the median and the sorted list of the ratios on standard input, one a line; a `#`
+# in LABEL becomes their number.
+gains() {
+  sort -g | awk -v label="$1" '
+    { r[++n] = $1 }
+    END {
+      if (n == 0) exit
+      gsub("#", n, label)
+      list = ""
+      for (i = 1; i <= n; i++) list = list sprintf("%s%.2fx", i > 1 ? " " : "", r[i])
+      printf "logveil with %s: median %.2fx (%s)\n", label, n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2, list
+    }'
+}
 # The two logveil runs of a round follow each other, so their ratio drifts less than the ratio of
 # the rows' best times, which may come from different rounds.
 if [ "$CORES" -gt 1 ]; then
   awk -F'\t' -v cores="$CORES" '
     $1 == "logveil" && $2 == 1 { one = $3 }
-    $1 == "logveil" && $2 == cores && one != "" { r[++n] = one / $3; one = "" }
-    END {
-      if (n == 0) exit
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
-      list = ""
-      for (i = 1; i <= n; i++) list = list sprintf("%s%.2fx", i > 1 ? " " : "", r[i])
-      printf "logveil with %d threads against one, round by round: median %.2fx (%s)\n", cores, n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2, list
-    }' "$results"
-  awk -F'\t' -v cores="$CORES" '
-    { secs[$1] = $2; if (++k % 2 == 0) { r[++n] = secs[1] / secs[cores] } }
-    END {
-      if (n == 0) exit
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
-      list = ""
-      for (i = 1; i <= n; i++) list = list sprintf("%s%.2fx", i > 1 ? " " : "", r[i])
-      printf "logveil with %d threads against one, %d more back-to-back pairs: median %.2fx (%s)\n", cores, n, n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2, list
-    }' "$pairs"
+    $1 == "logveil" && $2 == cores && one != "" { print one / $3; one = "" }' "$results" |
+    gains "$CORES threads against one, round by round"
+  awk -F'\t' -v cores="$CORES" '{ secs[$1] = $2; if (++k % 2 == 0) print secs[1] / secs[cores] }' "$pairs" |
+    gains "$CORES threads against one, # more back-to-back pairs"
 fi
