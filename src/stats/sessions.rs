@@ -331,9 +331,10 @@ impl Shard {
                 mine.get_or_default(key).merge(visitor, gap);
             }
         }
-        for run in &other.sealed {
-            self.push_sealed(run.clone());
-        }
+        self.sealed.extend(other.sealed.iter().cloned());
+        self.sealed_windows.extend(&other.sealed_windows);
+        self.sealed_windows.sort_unstable();
+        self.sealed_windows.dedup();
     }
 
     /// Whether `window` has a sealed run.
