@@ -345,10 +345,7 @@ impl Shard {
     }
 
     fn push_sealed(&mut self, run: SealedRun) {
-        // Logs mostly come in time order: the newest window goes last.
-        if self.sealed_windows.last() < Some(&run.window) {
-            self.sealed_windows.push(run.window);
-        } else if let Err(at) = self.sealed_windows.binary_search(&run.window) {
+        if let Err(at) = self.sealed_windows.binary_search(&run.window) {
             self.sealed_windows.insert(at, run.window);
         }
         self.sealed.push(run);
