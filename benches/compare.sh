@@ -7,6 +7,7 @@
 #   benches/compare.sh            # 1 GiB file, every tool run 3 times
 #   SIZE=256M RUNS=1 benches/compare.sh  # smaller and once
 #   PAIRS=9 benches/compare.sh    # more one- and many-thread logveil pairs after the rounds
+#   DAYS=365 benches/compare.sh   # the generated lines spread over a year instead of 30 days
 #   LOG=/path/access.log benches/compare.sh  # a plain combined log of your own, not a generated one
 #   apt-get install time goaccess webalizer zstd   # what it measures against
 #
@@ -20,6 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZE=${SIZE:-1G}
+DAYS=${DAYS:-30}
 RUNS=${RUNS:-3}
 PAIRS=${PAIRS:-6}
 WORK=${WORK:-$(mktemp -d)}
@@ -30,15 +32,16 @@ if [ -n "${LOG:-}" ]; then
   [ -f "$LOG" ] || { echo "LOG=$LOG: no such file" >&2; exit 1; }
   DESCRIPTION=$LOG
 else
-  LOG="$WORK/combined-$SIZE.log"
-  DESCRIPTION="$SIZE generated combined log"
+  # The generator's default span keeps its file name, so earlier work folders still serve.
+  if [ "$DAYS" = 30 ]; then LOG="$WORK/combined-$SIZE.log"; else LOG="$WORK/combined-$SIZE-${DAYS}d.log"; fi
+  DESCRIPTION="$SIZE generated combined log over $DAYS days"
 fi
 COPY="$WORK/$(basename "$LOG")"
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
 cargo build --release --quiet --bin logveil --example generate --example field_split
-[ -f "$LOG" ] || target/release/examples/generate --size "$SIZE" -o "$LOG"
+[ -f "$LOG" ] || target/release/examples/generate --size "$SIZE" --days "$DAYS" -o "$LOG"
 BYTES=$(stat -L -c %s "$LOG")
 LINES=$(wc -l <"$LOG")
 CORES=$(nproc)
