@@ -5,7 +5,7 @@ pub mod json;
 pub mod text;
 
 use crate::format::MalformedReason;
-use crate::format::time::to_rfc3339;
+use crate::format::time::{UnixSeconds, to_rfc3339};
 use crate::pipeline::{Analysis, Plan};
 use crate::privacy::threshold::{CountedRow, all_rows, fold_rows, sized_rows};
 use crate::stats::Stats;
@@ -151,7 +151,8 @@ impl Report {
                 error: i.error,
             })
             .collect();
-        let sessions = stats.sessions.counts();
+        let summary = stats.sessions.summary();
+        let sessions = summary.counts;
         let totals = Totals {
             hits: stats.hits,
             page_views: stats.page_views,
@@ -242,8 +243,14 @@ impl Report {
             },
             languages: visitor_shares(fold_rows(take(&mut stats.languages), k), visitors),
             timeline: TimelineReport {
-                hourly: buckets(std::mem::replace(&mut stats.hourly, Timeline::hourly())),
-                daily: buckets(std::mem::replace(&mut stats.daily, Timeline::daily())),
+                hourly: buckets(
+                    std::mem::replace(&mut stats.hourly, Timeline::hourly(0)),
+                    |start| summary.presence.hour(start),
+                ),
+                daily: buckets(
+                    std::mem::replace(&mut stats.daily, Timeline::daily(0)),
+                    |start| summary.presence.day(start),
+                ),
             },
         };
         // perf: what is left (the visit store's spans of every visitor) is freed on another
@@ -306,7 +313,10 @@ fn hit_shares(rows: Vec<CountedRow>) -> Vec<CountedRow> {
 }
 
 /// perf: buckets are counted on the pool's threads: a day of a busy site holds a sketch an hour.
-fn buckets(timeline: Timeline) -> Vec<TimeBucket> {
+/// The report's rows of `timeline`; `presence` gives the visitors the visit store counted for
+/// a bucket's start, when the timeline leaves them to it.
+fn buckets(timeline: Timeline, presence: impl Fn(UnixSeconds) -> u64 + Sync) -> Vec<TimeBucket> {
+    let elsewhere = timeline.visitors_elsewhere();
     timeline
         .into_sorted()
         .into_par_iter()
@@ -314,7 +324,7 @@ fn buckets(timeline: Timeline) -> Vec<TimeBucket> {
             start: to_rfc3339(start),
             hits: b.hits,
             page_views: b.page_views,
-            visitors: b.visitors.count(),
+            visitors: b.visitors.count() + if elsewhere { presence(start) } else { 0 },
         })
         .collect()
 }

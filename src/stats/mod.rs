@@ -6,6 +6,7 @@ pub mod counter;
 pub mod hll;
 pub mod key_hash;
 pub mod key_map;
+pub mod presence;
 pub mod profile;
 pub mod row_map;
 pub mod sessions;
@@ -154,8 +155,8 @@ impl Stats {
             bots: Table::default(),
             countries: Table::default(),
             languages: Table::default(),
-            hourly: Timeline::hourly(),
-            daily: Timeline::daily(),
+            hourly: Timeline::hourly(visit_gap),
+            daily: Timeline::daily(visit_gap),
             malformed_examples: Vec::new(),
             profiles: Table::with_max_rows(usize::MAX),
             unresolved_hosts: Row::default(),

@@ -22,15 +22,14 @@
 
 use super::automation::Activity;
 use super::key_map::KeyMap;
+use super::presence::Presence;
+pub use super::presence::Span;
 use crate::format::time::UnixSeconds;
 use crate::privacy::visitor::{VisitorKey, VisitorWindow};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 use std::sync::{Mutex, PoisonError};
-
-/// First and last hit time of one run, in seconds since 1970.
-type Span = (u32, u32);
 
 /// Shards by the top bits of the key.
 pub const SHARDS: usize = 64;
@@ -148,6 +147,31 @@ impl Counts {
     }
 }
 
+/// What the visit store counts: visits and likely-automated keys, and visitors per hour and
+/// per day (see [`Presence`]).
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub counts: Counts,
+    pub presence: Presence,
+}
+
+impl Summary {
+    fn add(&mut self, visitor: &PerVisitor) {
+        self.counts.add(visitor);
+        self.presence.add_spans(&visitor.spans);
+    }
+
+    fn add_run(&mut self, run: &SealedRun) {
+        self.counts.merge(run.counts);
+        self.presence.add_encoded(&run.bytes, run.presence_at);
+    }
+
+    fn merge(&mut self, other: &Summary) {
+        self.counts.merge(other.counts);
+        self.presence.merge(&other.presence);
+    }
+}
+
 /// A window still taking hits.
 #[derive(Debug, Clone, Default)]
 struct OpenWindow {
@@ -162,7 +186,10 @@ struct SealedRun {
     /// The earliest time in the run; times are stored as offsets from it.
     base: u32,
     counts: Counts,
+    /// The entries, then from `presence_at` the run's [`Presence`]: held in the same
+    /// allocation, since a log of many days has a run per day and shard.
     bytes: Box<[u8]>,
+    presence_at: usize,
 }
 
 impl SealedRun {
@@ -175,23 +202,26 @@ impl SealedRun {
             .min()
             .unwrap_or(0);
         let mut bytes = Vec::with_capacity(open.visitors.len() * 24);
-        let mut counts = Counts::default();
+        let mut summary = Summary::default();
         for (key, visitor) in open.visitors.iter() {
             encode(&mut bytes, base, key, visitor);
-            counts.add(visitor);
+            summary.add(visitor);
         }
+        let presence_at = bytes.len();
+        summary.presence.encode(&mut bytes);
         SealedRun {
             window: open.window,
             base,
-            counts,
+            counts: summary.counts,
             bytes: bytes.into_boxed_slice(),
+            presence_at,
         }
     }
 
     fn entries(&self) -> impl Iterator<Item = (u64, PerVisitor)> + '_ {
         let mut pos = 0;
         std::iter::from_fn(move || {
-            (pos < self.bytes.len()).then(|| decode(&self.bytes, &mut pos, self.base))
+            (pos < self.presence_at).then(|| decode(&self.bytes, &mut pos, self.base))
         })
     }
 }
@@ -240,7 +270,7 @@ fn decode(bytes: &[u8], pos: &mut usize, base: u32) -> (u64, PerVisitor) {
     (key, PerVisitor { spans, activity })
 }
 
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push(value as u8 | 0x80);
         value >>= 7;
@@ -248,7 +278,7 @@ fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
-fn get_varint(bytes: &[u8], pos: &mut usize) -> u64 {
+pub(crate) fn get_varint(bytes: &[u8], pos: &mut usize) -> u64 {
     let mut value = 0;
     let mut shift = 0;
     loop {
@@ -351,20 +381,20 @@ impl Shard {
         self.sealed.push(run);
     }
 
-    fn counts(&self, gap: u32) -> Counts {
+    fn summary(&self, gap: u32) -> Summary {
         // The sealed runs grouped by window, with one sort: a window met in several parts
         // (sealed runs, or runs and an open map) is joined key by key, the rest count as
         // they are.
         let mut runs: Vec<(i64, &SealedRun)> =
             self.sealed.iter().map(|run| (run.window, run)).collect();
         runs.sort_unstable_by_key(|&(window, _)| window);
-        let mut total = Counts::default();
+        let mut total = Summary::default();
         for group in runs.chunk_by(|a, b| a.0 == b.0) {
             let window = group[0].0;
             let open = self.open.iter().find(|w| w.window == window);
             match (group, open) {
-                ([(_, run)], None) => total.merge(run.counts),
-                _ => total.merge(join_parts(group.iter().map(|&(_, run)| run), open, gap)),
+                ([(_, run)], None) => total.add_run(run),
+                _ => total.merge(&join_parts(group.iter().map(|&(_, run)| run), open, gap)),
             }
         }
         for open in &self.open {
@@ -381,7 +411,7 @@ fn join_parts<'r>(
     runs: impl Iterator<Item = &'r SealedRun>,
     open: Option<&OpenWindow>,
     gap: u32,
-) -> Counts {
+) -> Summary {
     let mut joined: FxHashMap<u64, PerVisitor> = FxHashMap::default();
     for run in runs {
         for (key, visitor) in run.entries() {
@@ -391,9 +421,9 @@ fn join_parts<'r>(
     for (key, visitor) in open.into_iter().flat_map(|w| w.visitors.iter()) {
         joined.entry(key).or_default().merge(visitor, gap);
     }
-    let mut counts = Counts::default();
-    joined.values().for_each(|v| counts.add(v));
-    counts
+    let mut summary = Summary::default();
+    joined.values().for_each(|v| summary.add(v));
+    summary
 }
 
 /// Visits and activity per visitor key; a monoid like the rest of [`super::Stats`].
@@ -433,15 +463,21 @@ impl Sessions {
         }
     }
 
-    /// Visits and likely-automated keys at once, each shard on a thread of the rayon pool.
-    pub fn counts(&self) -> Counts {
+    /// Visits, likely-automated keys and visitors per hour and day at once, each shard on a
+    /// thread of the rayon pool.
+    pub fn summary(&self) -> Summary {
         self.shards
             .par_iter()
-            .map(|s| s.counts(self.gap))
-            .reduce(Counts::default, |mut a, b| {
-                a.merge(b);
+            .map(|s| s.summary(self.gap))
+            .reduce(Summary::default, |mut a, b| {
+                a.merge(&b);
                 a
             })
+    }
+
+    /// Visits and likely-automated keys.
+    pub fn counts(&self) -> Counts {
+        self.summary().counts
     }
 }
 
@@ -577,7 +613,9 @@ impl Drop for SessionBatch<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::presence::HOUR;
     use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
 
     const V: VisitorKey = VisitorKey(7);
     const W: VisitorKey = VisitorKey(8);
@@ -718,6 +756,30 @@ mod tests {
         (hits, visits, automated)
     }
 
+    /// Checks the visitors per hour and per day of `s` against distinct keys counted from
+    /// `hits` directly (but for the first hour and day of 1970, which are left to the
+    /// timeline's own sets).
+    fn assert_presence(s: &Sessions, hits: &[Hit]) {
+        let presence = s.summary().presence;
+        let last = hits.iter().map(|h| h.1).max().unwrap_or(0);
+        for (width, lookup) in [
+            (HOUR, Presence::hour as fn(&Presence, i64) -> u64),
+            (DAY as u32, Presence::day),
+        ] {
+            let width = i64::from(width);
+            let mut want: BTreeMap<i64, BTreeSet<u64>> = BTreeMap::new();
+            for &(k, t, _) in hits {
+                want.entry(t - t.rem_euclid(width)).or_default().insert(k.0);
+            }
+            for start in (width..=last).step_by(width as usize) {
+                let expected = want.get(&start).map_or(0, |keys| keys.len() as u64);
+                assert_eq!(lookup(&presence, start), expected, "width {width}, {start}");
+            }
+            assert!(want.get(&0).is_some_and(|keys| !keys.is_empty()));
+            assert_eq!(lookup(&presence, 0), 0);
+        }
+    }
+
     /// Whether every shard lists the windows of its sealed runs, sorted and each once.
     fn sealed_windows_are_listed(s: &Sessions) -> bool {
         s.shards.iter().all(|shard| {
@@ -736,6 +798,7 @@ mod tests {
         hits.iter().for_each(|&(k, t, a)| s.add(k, t, a));
         assert!(s.shards.iter().all(|shard| !shard.sealed.is_empty()));
         assert!(sealed_windows_are_listed(&s));
+        assert_presence(&s, &hits);
         assert_eq!(
             s.counts(),
             Counts {
@@ -754,6 +817,7 @@ mod tests {
         let mut reversed = sessions();
         hits.iter().for_each(|&(k, t, a)| reversed.add(k, t, a));
         assert!(sealed_windows_are_listed(&reversed));
+        assert_presence(&reversed, &hits);
         assert_eq!(
             reversed.counts(),
             Counts {
@@ -782,6 +846,7 @@ mod tests {
         joined.merge(&a);
         joined.merge(&b);
         assert!(sealed_windows_are_listed(&joined));
+        assert_presence(&joined, &hits);
         assert_eq!(
             joined.counts(),
             Counts {

@@ -1,6 +1,7 @@
 //! Traffic over time: hits, page views and visitors per UTC hour and per UTC day.
 
 use super::counter::VisitorSet;
+use super::presence;
 use crate::format::time::UnixSeconds;
 use crate::privacy::visitor::VisitorKey;
 use rustc_hash::FxHashMap;
@@ -21,31 +22,48 @@ pub struct Bucket {
 #[derive(Debug, Clone)]
 pub struct Timeline {
     width: i64,
+    /// Hits whose visitors the visit store counts (see [`presence`]) rather than their
+    /// bucket's own set: empty when the visit gap is wider than a bucket.
+    visitors_elsewhere: std::ops::Range<UnixSeconds>,
     buckets: FxHashMap<UnixSeconds, Bucket>,
     /// The bucket of the last hit and its start, not in `buckets`.
     current: Option<(UnixSeconds, Bucket)>,
 }
 
 impl Timeline {
-    pub fn new(width_seconds: i64) -> Timeline {
+    /// Buckets of `width` seconds, whose visitors the visit store counts when its visits split
+    /// at gaps of `visit_gap` seconds or less.
+    fn new(width: u32, visit_gap: i64) -> Timeline {
         Timeline {
-            width: width_seconds,
+            width: i64::from(width),
+            visitors_elsewhere: if presence::exact_for(visit_gap, width) {
+                presence::counted_times(width)
+            } else {
+                0..0
+            },
             buckets: FxHashMap::default(),
             current: None,
         }
     }
 
-    pub fn hourly() -> Timeline {
-        Timeline::new(3600)
+    pub fn hourly(visit_gap: i64) -> Timeline {
+        Timeline::new(presence::HOUR, visit_gap)
     }
 
-    pub fn daily() -> Timeline {
-        Timeline::new(86_400)
+    pub fn daily(visit_gap: i64) -> Timeline {
+        Timeline::new(presence::DAY, visit_gap)
+    }
+
+    /// Whether the visit store's [`presence::Presence`] holds the visitors of these buckets
+    /// but for those in their own sets.
+    pub fn visitors_elsewhere(&self) -> bool {
+        !self.visitors_elsewhere.is_empty()
     }
 
     /// perf: forced inline into the worker's loop (see [`crate::stats::Stats::insert_visitors`]).
     #[inline(always)]
     pub fn add(&mut self, t: UnixSeconds, page_view: bool, visitor: Option<VisitorKey>) {
+        let visitor = visitor.filter(|_| !self.visitors_elsewhere.contains(&t));
         let bucket = match &mut self.current {
             Some((start, bucket)) if (*start..*start + self.width).contains(&t) => bucket,
             _ => self.switch_to(t),
@@ -74,6 +92,7 @@ impl Timeline {
 
     pub fn merge(&mut self, other: &Timeline) {
         assert_eq!(self.width, other.width);
+        assert_eq!(self.visitors_elsewhere, other.visitors_elsewhere);
         self.put_back();
         for (start, theirs) in other
             .buckets
@@ -102,7 +121,7 @@ mod tests {
 
     #[test]
     fn hits_fall_into_their_hour() {
-        let mut t = Timeline::hourly();
+        let mut t = Timeline::hourly(7200);
         t.add(3599, true, Some(VisitorKey(1)));
         t.add(3600, false, Some(VisitorKey(1)));
         t.add(7000, true, Some(VisitorKey(2)));
@@ -115,6 +134,40 @@ mod tests {
         assert_eq!(got, vec![(-3600, 1, 0, 0), (0, 1, 1, 1), (3600, 2, 1, 2)]);
     }
 
+    /// With a visit gap of an hour, the visit store counts the visitors of every hour but the
+    /// first and the last of 32-bit time, whose hits keep going to their bucket's own set.
+    #[test]
+    fn visitors_go_to_the_visit_store_but_at_the_edges() {
+        let mut t = Timeline::hourly(3600);
+        assert!(t.visitors_elsewhere());
+        let last_hour = i64::from(u32::MAX / 3600 * 3600);
+        for (i, at) in [-5, 10, 3600, 7300, last_hour, last_hour + 10, i64::MAX / 2]
+            .into_iter()
+            .enumerate()
+        {
+            t.add(at, true, Some(VisitorKey(i as u64)));
+        }
+        let got: Vec<_> = t
+            .into_sorted()
+            .into_iter()
+            .map(|(s, b)| (s, b.hits, b.visitors.count()))
+            .collect();
+        let far = (i64::MAX / 2).div_euclid(3600) * 3600;
+        assert_eq!(
+            got,
+            vec![
+                (-3600, 1, 1),
+                (0, 1, 1),
+                (3600, 1, 0),
+                (7200, 1, 0),
+                (last_hour, 2, 2),
+                (far, 1, 1)
+            ]
+        );
+        assert!(!Timeline::hourly(3601).visitors_elsewhere());
+        assert!(Timeline::daily(3601).visitors_elsewhere());
+    }
+
     /// Hits out of time order, and timelines merged while each holds a current bucket, count
     /// as a plain map of bucket starts does.
     #[test]
@@ -124,7 +177,7 @@ mod tests {
             .collect();
         let mut want: std::collections::BTreeMap<i64, (u64, u64, std::collections::BTreeSet<u64>)> =
             Default::default();
-        let (mut a, mut b) = (Timeline::hourly(), Timeline::hourly());
+        let (mut a, mut b) = (Timeline::hourly(7200), Timeline::hourly(7200));
         for (i, &t) in times.iter().enumerate() {
             let page_view = i % 3 == 0;
             let entry = want.entry(t.div_euclid(3600) * 3600).or_default();
@@ -135,7 +188,7 @@ mod tests {
             part.add(t, page_view, Some(VisitorKey(i as u64 % 50)));
         }
         a.merge(&b);
-        a.merge(&Timeline::hourly());
+        a.merge(&Timeline::hourly(7200));
         let got: Vec<_> = a
             .into_sorted()
             .into_iter()
