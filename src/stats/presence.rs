@@ -191,12 +191,12 @@ impl PartialEq for Buckets {
 impl Eq for Buckets {}
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::{BTreeMap, BTreeSet};
 
     /// Spans of sorted hits joined at gaps under `gap`, as the visit store keeps them.
-    fn spans_of(hits: &[u32], gap: u32) -> Vec<Span> {
+    pub(crate) fn spans_of(hits: &[u32], gap: u32) -> Vec<Span> {
         let mut sorted = hits.to_vec();
         sorted.sort_unstable();
         let mut spans: Vec<Span> = Vec::new();

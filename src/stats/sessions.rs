@@ -659,15 +659,7 @@ mod tests {
             for &t in &times {
                 visitor.add(t, None, gap);
             }
-            let mut sorted = times.clone();
-            sorted.sort_unstable();
-            let mut want: Vec<Span> = Vec::new();
-            for t in sorted {
-                match want.last_mut() {
-                    Some(last) if t - last.1 < gap => last.1 = t,
-                    _ => want.push((t, t)),
-                }
-            }
+            let want = super::super::presence::tests::spans_of(&times, gap);
             proptest::prop_assert_eq!(visitor.spans.to_vec(), want);
         }
     }
