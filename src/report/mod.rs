@@ -312,9 +312,10 @@ fn hit_shares(rows: Vec<CountedRow>) -> Vec<CountedRow> {
         .collect()
 }
 
-/// perf: buckets are counted on the pool's threads: a day of a busy site holds a sketch an hour.
 /// The report's rows of `timeline`; `presence` gives the visitors the visit store counted for
 /// a bucket's start, when the timeline leaves them to it.
+///
+/// perf: buckets are counted on the pool's threads: a day of a busy site holds a sketch an hour.
 fn buckets(timeline: Timeline, presence: impl Fn(UnixSeconds) -> u64 + Sync) -> Vec<TimeBucket> {
     let elsewhere = timeline.visitors_elsewhere();
     timeline

@@ -26,13 +26,17 @@ pub const HOUR: u32 = 3600;
 pub const DAY: u32 = 86_400;
 
 /// Whether spans split at `gap_seconds` give exact presence in buckets `width` seconds wide.
-pub fn exact_for(gap_seconds: i64, width: u32) -> bool {
+fn exact_for(gap_seconds: i64, width: u32) -> bool {
     gap_seconds <= i64::from(width)
 }
 
 /// The hits whose bucket of `width` seconds is counted here rather than by the bucket's own
-/// visitor set: all but the first and the last bucket of 32-bit time.
-pub fn counted_times(width: u32) -> std::ops::Range<UnixSeconds> {
+/// visitor set, for visits split at `gap_seconds`: all but the first and the last bucket of
+/// 32-bit time, or none when the gap is wider than a bucket.
+pub fn counted_times(width: u32, gap_seconds: i64) -> std::ops::Range<UnixSeconds> {
+    if !exact_for(gap_seconds, width) {
+        return 0..0;
+    }
     let (first, last) = bucket_range(width);
     let width = i64::from(width);
     i64::from(first) * width..(i64::from(last) + 1) * width
@@ -256,7 +260,7 @@ pub(crate) mod tests {
     #[test]
     fn edge_buckets_are_left_to_the_timeline() {
         for width in [HOUR, DAY] {
-            let counted = counted_times(width);
+            let counted = counted_times(width, 1800);
             assert!(!counted.contains(&-1));
             assert!(!counted.contains(&0));
             assert!(!counted.contains(&(i64::from(width) - 1)));

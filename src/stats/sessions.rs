@@ -23,7 +23,7 @@
 use super::automation::Activity;
 use super::key_map::KeyMap;
 use super::presence::Presence;
-pub use super::presence::Span;
+use super::presence::Span;
 use crate::format::time::UnixSeconds;
 use crate::privacy::visitor::{VisitorKey, VisitorWindow};
 use rayon::prelude::*;

@@ -36,11 +36,7 @@ impl Timeline {
     fn new(width: u32, visit_gap: i64) -> Timeline {
         Timeline {
             width: i64::from(width),
-            visitors_elsewhere: if presence::exact_for(visit_gap, width) {
-                presence::counted_times(width)
-            } else {
-                0..0
-            },
+            visitors_elsewhere: presence::counted_times(width, visit_gap),
             buckets: FxHashMap::default(),
             current: None,
         }
